@@ -1,0 +1,36 @@
+import { CommanderError } from "commander";
+import { PathError } from "../sources/walk.js";
+import { EXIT } from "./exit-code.js";
+import { createProgram } from "./program.js";
+import { runScan, type Terminal } from "./run-scan.js";
+
+/** The one place that turns outcomes into exit codes (0/1/2) and errors into messages. */
+export async function main(argv: readonly string[], term: Terminal): Promise<number> {
+  let code: number = EXIT.clean;
+  const program = createProgram({
+    scan: async (options) => {
+      code = await runScan(options, term);
+    },
+  });
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (text) => term.stdout.write(text),
+    writeErr: (text) => term.stderr.write(text),
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? EXIT.clean : EXIT.usage;
+    }
+    if (error instanceof PathError) {
+      term.stderr.write(`modelvet: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    term.stderr.write(`modelvet: internal error, please report it:\n${message}\n`);
+    return EXIT.usage;
+  }
+}

@@ -1,0 +1,5 @@
+/** Errors as values at format boundaries (STYLE.md): bad input is data, `throw` means a bug. */
+export type Result<T, E = string> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });

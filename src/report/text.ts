@@ -1,0 +1,88 @@
+import type { Finding, Severity } from "../core/finding.js";
+import type { Verdict } from "../core/verdict.js";
+import type { FileResult } from "../scan/results.js";
+import type { ScanReport } from "../scan/scan.js";
+
+export interface TextOptions {
+  /** ANSI colours (the CLI turns them on for a terminal without NO_COLOR). @default false */
+  color?: boolean;
+  /** Also list files that are not models. @default false */
+  verbose?: boolean;
+}
+
+const ANSI = {
+  red: "31",
+  yellow: "33",
+  green: "32",
+  magenta: "35",
+  dim: "2",
+  bold: "1",
+} as const;
+type Style = keyof typeof ANSI;
+
+const VERDICT_STYLE: Record<Verdict, Style> = {
+  malicious: "red",
+  suspicious: "yellow",
+  error: "magenta",
+  safe: "green",
+};
+
+const SEVERITY_STYLE: Record<Severity, Style> = {
+  critical: "red",
+  high: "red",
+  medium: "yellow",
+  low: "dim",
+  info: "dim",
+};
+
+/** The human report: files grouped with their findings, then a one-line summary. */
+export function writeText(report: ScanReport, options: TextOptions = {}): string {
+  const paint = (style: Style, text: string) =>
+    options.color ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text;
+  const lines: string[] = [];
+  for (const file of report.files) {
+    if (!options.verbose && file.format === null && file.findings.length === 0) continue;
+    lines.push(...fileLines(file, paint));
+  }
+  if (lines.length > 0) lines.push("");
+  lines.push(summaryLine(report, paint));
+  return `${lines.join("\n")}\n`;
+}
+
+function fileLines(file: FileResult, paint: (s: Style, t: string) => string): string[] {
+  const verdict = paint(VERDICT_STYLE[file.verdict], file.verdict.toUpperCase());
+  const format = file.format ?? "not a model format";
+  const lines = [`${paint("bold", file.path)}  ${verdict}  ${paint("dim", `(${format})`)}`];
+  for (const finding of file.findings) lines.push(...findingLines(finding, paint));
+  return lines;
+}
+
+function findingLines(f: Finding, paint: (s: Style, t: string) => string): string[] {
+  const where = [
+    ...(f.location.member ?? []).map((m) => `in ${m}`),
+    ...(f.location.offset !== undefined ? [`at byte ${f.location.offset}`] : []),
+  ].join(", ");
+  const head = `  ${paint(SEVERITY_STYLE[f.severity], f.severity.padEnd(8))} ${f.rule}${
+    where ? paint("dim", `  ${where}`) : ""
+  }`;
+  const lines = [head, `      ${f.message}`];
+  if (f.evidence?.pseudocode) {
+    for (const line of f.evidence.pseudocode.split("\n")) lines.push(`      ${paint("bold", `> ${line}`)}`);
+  }
+  if (f.references && f.references.length > 0) {
+    lines.push(paint("dim", `      see ${f.references.join(", ")}`));
+  }
+  return lines;
+}
+
+function summaryLine(report: ScanReport, paint: (s: Style, t: string) => string): string {
+  const { summary } = report;
+  const parts = (["malicious", "suspicious", "error", "safe"] as const).map((v) => {
+    const text = `${summary.verdicts[v]} ${v}`;
+    return summary.verdicts[v] > 0 ? paint(VERDICT_STYLE[v], text) : text;
+  });
+  const models = summary.files - summary.unrecognised;
+  const others =
+    summary.unrecognised > 0 ? `; ${summary.unrecognised} other files are not model formats` : "";
+  return `Scanned ${models} model file${models === 1 ? "" : "s"}: ${parts.join(", ")}${others}.`;
+}
