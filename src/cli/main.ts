@@ -7,16 +7,14 @@ import { runScan, type Terminal } from "./run-scan.js";
 /** The one place that turns outcomes into exit codes (0/1/2) and errors into messages. */
 export async function main(argv: readonly string[], term: Terminal): Promise<number> {
   let code: number = EXIT.clean;
-  const program = createProgram({
-    scan: async (options) => {
-      code = await runScan(options, term);
+  const program = createProgram(
+    {
+      scan: async (options) => {
+        code = await runScan(options, term);
+      },
     },
-  });
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (text) => term.stdout.write(text),
-    writeErr: (text) => term.stderr.write(text),
-  });
+    { writeOut: (text) => term.stdout.write(text), writeErr: (text) => term.stderr.write(text) },
+  );
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;

@@ -26,9 +26,10 @@ function parseFailOn(value: string): Severity | "none" {
  * Builds the argv parser. Commands only normalise options and hand them to `run*` callbacks, so
  * parsing is testable without scanning anything.
  */
-export function createProgram(actions: {
-  scan: (options: ScanCommandOptions) => Promise<void>;
-}): Command {
+export function createProgram(
+  actions: { scan: (options: ScanCommandOptions) => Promise<void> },
+  output: { writeOut: (text: string) => void; writeErr: (text: string) => void },
+): Command {
   const program = new Command("modelvet")
     .description(
       "Vet machine-learning model files before anyone loads them. modelvet reads pickles, PyTorch\n" +
@@ -37,7 +38,10 @@ export function createProgram(actions: {
     )
     .version(VERSION)
     .showHelpAfterError()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    // Set before adding commands, which inherit these: errors come back as exceptions that
+    // cli/main.ts turns into exit codes, and output goes where main says.
+    .exitOverride()
+    .configureOutput({ ...output, outputError: (text, write) => write(text) });
 
   program
     .command("scan")

@@ -1,0 +1,38 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { main } from "./main.js";
+
+function terminal() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (c) => {
+    out += c;
+  });
+  stderr.on("data", (c) => {
+    err += c;
+  });
+  return { term: { stdout, stderr, env: {} }, out: () => out, err: () => err };
+}
+
+describe("modelvet CLI", () => {
+  it("prints help with exit codes and exits 0", async () => {
+    const t = terminal();
+    expect(await main(["scan", "--help"], t.term)).toBe(0);
+    expect(t.out()).toContain("--fail-on");
+    expect(t.out()).toContain("Exit codes");
+  });
+
+  it("rejects an unknown --fail-on level with exit 2", async () => {
+    const t = terminal();
+    expect(await main(["scan", "x", "--fail-on", "severe"], t.term)).toBe(2);
+    expect(t.err()).toContain("expected one of");
+  });
+
+  it("names a missing path clearly, without a stack trace, and exits 2", async () => {
+    const t = terminal();
+    expect(await main(["scan", "/no/such/model.pt"], t.term)).toBe(2);
+    expect(t.err()).toBe("modelvet: /no/such/model.pt: no such file or folder\n");
+  });
+});

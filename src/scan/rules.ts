@@ -1,0 +1,27 @@
+/** A rule id with a one-line description, for docs/rules.md, SARIF and policy files. */
+export interface RuleInfo {
+  id: string;
+  description: string;
+}
+
+/** Rules the engine itself raises (formats and policy list their own). */
+export const SCAN_RULES: readonly RuleInfo[] = Object.freeze([
+  {
+    id: "scan.unrecognised-format",
+    description:
+      "A file named like a model (.pt, .bin, .pkl, …) whose bytes match no format modelvet analyses; it cannot be vouched for.",
+  },
+  {
+    id: "scan.unreadable",
+    description: "The file could not be opened or read.",
+  },
+  {
+    id: "scan.internal-error",
+    description: "An analyser failed on this input (a modelvet bug); the file fails closed.",
+  },
+  {
+    id: "limits.exceeded",
+    description:
+      "A size, count, depth or time limit was reached; what lies beyond it was not analysed.",
+  },
+]);
