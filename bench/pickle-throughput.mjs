@@ -5,7 +5,7 @@
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_LIMITS, BUILTIN_POLICY, analysePickle } from "../dist/index.js";
+import { analysePickle, BUILTIN_POLICY, DEFAULT_LIMITS } from "../dist/index.js";
 import { openFile } from "../dist/sources/file-source.js";
 
 const MB = 1024 * 1024;
@@ -37,7 +37,8 @@ function writeBigBytes(path, count, size) {
     head[0] = 0x8e; // BINBYTES8
     new DataView(head.buffer).setBigUint64(1, BigInt(size), true);
     writeSync(fd, head);
-    for (let w = 0; w < size; w += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, size - w));
+    for (let w = 0; w < size; w += chunk.length)
+      writeSync(fd, chunk, 0, Math.min(chunk.length, size - w));
   }
   writeSync(fd, Uint8Array.of(0x74, 0x2e)); // TUPLE, STOP
   closeSync(fd);

@@ -30,7 +30,9 @@ describe("pickle fixtures", () => {
 
   it.each(manifest.fixtures.map((e) => [e.file, e] as const))("%s", async (_file, entry) => {
     const result = await scanPath(join(DIR, entry.file));
-    const described = result.findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`).join("\n");
+    const described = result.findings
+      .map((f) => `${f.severity} ${f.rule}: ${f.message}`)
+      .join("\n");
     expect(result.format, described).toBe("pickle");
     expect(result.verdict, `${entry.technique}\n${described}`).toBe(entry.expect);
     if (entry.expect === "safe") {

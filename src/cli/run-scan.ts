@@ -29,8 +29,7 @@ export async function runScan(options: ScanCommandOptions, term: Terminal): Prom
   if (showProgress) term.stderr.write("\r\u001b[2K");
 
   const toTerminal = options.output === undefined;
-  const color =
-    options.color && toTerminal && term.stdout.isTTY === true && !term.env.NO_COLOR;
+  const color = options.color && toTerminal && term.stdout.isTTY === true && !term.env.NO_COLOR;
   const text =
     options.format === "json"
       ? writeJson(report)

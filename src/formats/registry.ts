@@ -1,4 +1,5 @@
 import { pickleFormat } from "./pickle/index.js";
+import { pytorchLegacyFormat } from "./pytorch/legacy.js";
 import { sevenZipFormat } from "./sevenzip/index.js";
 import type { FormatAnalyser } from "./types.js";
 import { zipFormat } from "./zip/index.js";
@@ -11,5 +12,6 @@ import { zipFormat } from "./zip/index.js";
 export const FORMATS: readonly FormatAnalyser[] = Object.freeze([
   zipFormat,
   sevenZipFormat,
+  pytorchLegacyFormat,
   pickleFormat,
 ]);

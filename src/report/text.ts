@@ -67,7 +67,8 @@ function findingLines(f: Finding, paint: (s: Style, t: string) => string): strin
   }`;
   const lines = [head, `      ${f.message}`];
   if (f.evidence?.pseudocode) {
-    for (const line of f.evidence.pseudocode.split("\n")) lines.push(`      ${paint("bold", `> ${line}`)}`);
+    for (const line of f.evidence.pseudocode.split("\n"))
+      lines.push(`      ${paint("bold", `> ${line}`)}`);
   }
   if (f.references && f.references.length > 0) {
     lines.push(paint("dim", `      see ${f.references.join(", ")}`));

@@ -1,8 +1,4 @@
-/** A rule id with a one-line description, for docs/rules.md, SARIF and policy files. */
-export interface RuleInfo {
-  id: string;
-  description: string;
-}
+import type { RuleInfo } from "../core/rule-info.js";
 
 /** Rules the engine itself raises (formats and policy list their own). */
 export const SCAN_RULES: readonly RuleInfo[] = Object.freeze([

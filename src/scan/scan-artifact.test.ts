@@ -25,7 +25,10 @@ const box: FormatAnalyser = {
       children: body
         .split(",")
         .filter(Boolean)
-        .map((name) => ({ name, source: memorySource(text(name.startsWith("in") ? name.slice(2) : name)) })),
+        .map((name) => ({
+          name,
+          source: memorySource(text(name.startsWith("in") ? name.slice(2) : name)),
+        })),
     };
   },
 };

@@ -18,8 +18,7 @@ export function worseVerdict(a: Verdict, b: Verdict): Verdict {
 export async function readProbe(source: ByteSource): Promise<Probe> {
   const head = await source.read(0, Math.min(PROBE_BYTES, source.size));
   const tailStart = Math.max(0, source.size - PROBE_BYTES);
-  const tail =
-    tailStart === 0 ? head : await source.read(tailStart, source.size - tailStart);
+  const tail = tailStart === 0 ? head : await source.read(tailStart, source.size - tailStart);
   return { head: head.slice(), tail: tail.slice(), size: source.size };
 }
 
@@ -89,7 +88,9 @@ export async function scanArtifact(
       }`,
     });
   }
-  result.findings = local.slice(0, ctx.limits.maxFindingsPerArtifact).map((f) => locate(artifact, f));
+  result.findings = local
+    .slice(0, ctx.limits.maxFindingsPerArtifact)
+    .map((f) => locate(artifact, f));
   if (local.length > ctx.limits.maxFindingsPerArtifact) {
     result.findings.push(
       locate(artifact, {

@@ -5,7 +5,10 @@ import type { ByteSource } from "../core/byte-source.js";
 import type { OpenedInput } from "../scan/scan.js";
 
 /** Opens a local file as a random-access byte source; reads only the ranges asked for. */
-export async function openFile(path: string, options: { hash?: boolean } = {}): Promise<OpenedInput> {
+export async function openFile(
+  path: string,
+  options: { hash?: boolean } = {},
+): Promise<OpenedInput> {
   const handle = await open(path, "r");
   const { size } = await handle.stat();
   const source: ByteSource = {

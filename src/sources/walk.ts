@@ -23,7 +23,8 @@ export async function expandPaths(paths: readonly string[]): Promise<string[]> {
       info = await stat(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file or folder" : `cannot read it (${code ?? "error"})`;
+      const why =
+        code === "ENOENT" ? "no such file or folder" : `cannot read it (${code ?? "error"})`;
       throw new PathError(`${path}: ${why}`);
     }
     if (info.isDirectory()) await walk(path, files, seenDirs);
