@@ -7,6 +7,8 @@ export type { Limits } from "./core/limits.js";
 export { DEFAULT_LIMITS } from "./core/limits.js";
 export type { Verdict } from "./core/verdict.js";
 export { VERDICTS } from "./core/verdict.js";
+export type { PickleAnalysisOptions, PickleReport } from "./formats/pickle/index.js";
+export { analysePickle } from "./formats/pickle/index.js";
 export { FORMATS } from "./formats/registry.js";
 export type { Analysis, Artifact, FormatAnalyser, ScanContext } from "./formats/types.js";
 export { BUILTIN_POLICY, createPolicy } from "./policy/index.js";

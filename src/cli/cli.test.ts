@@ -36,3 +36,13 @@ describe("modelvet CLI", () => {
     expect(t.err()).toBe("modelvet: /no/such/model.pt: no such file or folder\n");
   });
 });
+
+describe("modelvet rules", () => {
+  it("keeps docs/rules.md equal to the rules the code reports", async () => {
+    const { readFileSync } = await import("node:fs");
+    const t = terminal();
+    expect(await main(["rules", "--markdown"], t.term)).toBe(0);
+    const doc = readFileSync(new URL("../../docs/rules.md", import.meta.url), "utf8");
+    expect(doc, "regenerate with: npx modelvet rules --markdown > docs/rules.md").toBe(t.out());
+  });
+});

@@ -1,4 +1,6 @@
 import { CommanderError } from "commander";
+import { writeRulesMarkdown } from "../report/rules-doc.js";
+import { allRules } from "../scan/all-rules.js";
 import { PathError } from "../sources/walk.js";
 import { EXIT } from "./exit-code.js";
 import { createProgram } from "./program.js";
@@ -11,6 +13,19 @@ export async function main(argv: readonly string[], term: Terminal): Promise<num
     {
       scan: async (options) => {
         code = await runScan(options, term);
+      },
+      rules: (options) => {
+        const rules = allRules();
+        term.stdout.write(
+          options.markdown
+            ? writeRulesMarkdown(rules)
+            : rules
+                .map(
+                  (r) =>
+                    `${r.id.padEnd(32)} ${(r.severity ?? "varies").padEnd(8)} ${r.description}\n`,
+                )
+                .join(""),
+        );
       },
     },
     { writeOut: (text) => term.stdout.write(text), writeErr: (text) => term.stderr.write(text) },

@@ -27,7 +27,10 @@ function parseFailOn(value: string): Severity | "none" {
  * parsing is testable without scanning anything.
  */
 export function createProgram(
-  actions: { scan: (options: ScanCommandOptions) => Promise<void> },
+  actions: {
+    scan: (options: ScanCommandOptions) => Promise<void>;
+    rules: (options: { markdown: boolean }) => void;
+  },
   output: { writeOut: (text: string) => void; writeErr: (text: string) => void },
 ): Command {
   const program = new Command("modelvet")
@@ -86,5 +89,10 @@ export function createProgram(
       if (typeof raw.output === "string") options.output = raw.output;
       await actions.scan(options);
     });
+  program
+    .command("rules")
+    .description("List every rule id modelvet can report, with its usual severity and meaning.")
+    .option("--markdown", "print the table of docs/rules.md", false)
+    .action((raw: { markdown: boolean }) => actions.rules({ markdown: raw.markdown === true }));
   return program;
 }

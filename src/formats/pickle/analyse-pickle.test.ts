@@ -28,7 +28,12 @@ const stubPolicy: Policy = {
       return { class: "allowed", severity: null, rule: null, reason: "plain data" };
     }
     if (module === "torch._utils" || module === "torch") {
-      return { class: "known", severity: "low", rule: "pickle.known-global", reason: "PyTorch" };
+      return {
+        class: "known",
+        severity: "low",
+        rule: "pickle.known-library-global",
+        reason: "PyTorch",
+      };
     }
     return {
       class: "unknown",
@@ -98,7 +103,7 @@ describe("analysePickle: globals", () => {
       .bytes();
     const r = await analyse(bytes);
     expect(r.findings.map((f) => [f.rule, f.severity, f.evidence?.pseudocode])).toEqual([
-      ["pickle.known-global", "low", "from torch._utils import _rebuild_tensor_v2"],
+      ["pickle.known-library-global", "low", "from torch._utils import _rebuild_tensor_v2"],
       ["pickle.unknown-global", "medium", "from mylib.models import Net"],
     ]);
   });

@@ -10,7 +10,7 @@ export interface PickleRule {
 /** Rule ids, for code that names them. */
 export const PICKLE_RULE = Object.freeze({
   dangerousGlobal: "pickle.dangerous-global",
-  knownGlobal: "pickle.known-global",
+  knownGlobal: "pickle.known-library-global",
   unknownGlobal: "pickle.unknown-global",
   nonConstantGlobal: "pickle.non-constant-global",
   extensionCode: "pickle.extension-code",
