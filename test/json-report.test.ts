@@ -28,7 +28,9 @@ describe("JSON report", () => {
       { path: "missing.pt", open: () => Promise.reject(new Error("ENOENT")) },
     ]);
     const parsed = JSON.parse(writeJson(report));
-    const validate = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+    const validate = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+      schema,
+    );
     expect(validate(parsed), JSON.stringify(validate.errors, null, 2)).toBe(true);
     expect(parsed.files.map((f: { verdict: string }) => f.verdict)).toEqual([
       "safe",
