@@ -78,7 +78,7 @@ describe("zipFormat.analyse", () => {
       { name: "a/data.pkl", data: PICKLE },
     ]);
     expect(a.children.map((c) => c.name)).toEqual(["a/data.pkl", "a/data.pkl#2"]);
-    expect(rules(a)).toEqual(["zip.duplicate-name"]);
+    expect(rules(a)).toEqual(["zip.duplicate-name", "pytorch.multiple-data-pkl"]);
   });
 
   it("marks an archive with encrypted members unanalysable", async () => {

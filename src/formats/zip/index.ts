@@ -1,5 +1,6 @@
 import { sliceSource } from "../../core/byte-source.js";
 import type { LocalFinding } from "../../core/finding.js";
+import { checkPytorchZip } from "../pytorch/zip-checkpoint.js";
 import type { Analysis, Artifact, Child, FormatAnalyser, Probe, ScanContext } from "../types.js";
 import { findPytorchLayout, isTensorStorage } from "./pytorch-layout.js";
 import { ZIP_RULES } from "./rules.js";
@@ -109,6 +110,15 @@ async function analyseArchive(archive: ZipArchive, ctx: ScanContext): Promise<An
   } else if (archive.recovered && archive.entries.length === 0) {
     isUnanalysable = true;
     findings.push(unanalysable("No member could be found in this damaged zip: nothing was vetted"));
+  }
+
+  if (layout) {
+    findings.push(
+      ...(await checkPytorchZip(archive.entries, layout, ctx, async (entry) => {
+        const member = await readZipMember(archive, entry, { limits: ctx.limits, budget });
+        return member.ok ? member.value.source : undefined;
+      })),
+    );
   }
 
   // Bytes before the archive are what a loader reading from the start sees (torch.load takes a
