@@ -109,6 +109,10 @@ const TORCH_REBUILD: AllowEntry[] = [
       "only (never on another object).",
   ),
   entry("torch._utils._rebuild_sparse_tensor", "Builds a sparse tensor from indices and values."),
+  entry(
+    "torch._utils._rebuild_sparse_csr_tensor",
+    "Builds a compressed-sparse (CSR) tensor from its index and value tensors (torch 1.13).",
+  ),
   entry("torch._utils._rebuild_qtensor", "Builds a quantized tensor from storage and quantizer."),
   entry("torch._utils._rebuild_nested_tensor", "Builds a nested tensor view over a buffer tensor."),
   entry(
@@ -318,6 +322,11 @@ const NUMPY_REBUILD: AllowEntry[] = [
   entry("numpy.dtype", "NumPy dtype descriptor; builds a type description from its arguments."),
   entry("numpy.ndarray", "NumPy array class, passed to `_reconstruct` as the array subtype."),
   entry(
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "joblib's array placeholder: holds only shape, dtype and order; joblib then reads the array's " +
+      "raw bytes (or, for object arrays, a nested pickle that modelvet analyses too).",
+  ),
+  entry(
     "numpy.random._pickle.__bit_generator_ctor",
     "NumPy bit-generator rebuild. Looks the generator up by name (NumPy < 1.25) or instantiates the " +
       "class it is given with no arguments (NumPy >= 1.25); that class is a separate global.",
@@ -440,3 +449,27 @@ export const REFUSED_GLOBALS: readonly AllowEntry[] = [
     "Class factory that generates and evaluates source code internally from its arguments.",
   ),
 ];
+
+/**
+ * Exact names allowed although their module is denied as a whole. Kept tiny and exact: each is a
+ * pure function of its argument that the module's own pickles name. (Deny otherwise beats allow.)
+ */
+export const CARVED_OUT_OF_DENIED: readonly AllowEntry[] = Object.freeze(
+  ["build_intlist", "build_tensorlist", "build_doublelist", "build_boollist"]
+    .map((fn) =>
+      entry(
+        `torch.jit._pickle.${fn}`,
+        "Returns its argument unchanged; TorchScript archives' own pickles use it to tag list types.",
+      ),
+    )
+    .concat([
+      entry(
+        "torch.jit._pickle.build_tensor_from_id",
+        "Returns the tensor id it is given; used by TorchScript archives' own pickles.",
+      ),
+      entry(
+        "torch.jit._pickle.restore_type_tag",
+        "Returns its first argument unchanged (the type tag matters only to the C++ loader).",
+      ),
+    ]),
+);

@@ -574,7 +574,13 @@ const DESERIALISE: DenyEntry[] = [
     "deserialisation",
     `${NESTED} (\`joblib.load\` is pickle) or writes a file (\`dump\`).`,
   ),
-  mod("joblib.numpy_pickle", "deserialisation", `${NESTED}: joblib's pickle reader.`),
+  // Not the whole module: joblib's own dumps name `joblib.numpy_pickle.NumpyArrayWrapper` (allowed).
+  ...fns(
+    "joblib.numpy_pickle",
+    ["load", "dump", "NumpyUnpickler", "NumpyPickler", "load_compatibility", "_unpickle"],
+    "deserialisation",
+    `${NESTED}: joblib's pickle reader and writer.`,
+  ),
   mod("joblib.numpy_pickle_compat", "deserialisation", `${NESTED}: joblib's legacy pickle reader.`),
   mod(
     "joblib.memory",

@@ -106,6 +106,11 @@ const STDLIB: KnownEntry[] = [
 
 const TORCH: KnownEntry[] = [
   known(
+    "__torch__.*",
+    "A TorchScript class of a `torch.jit.save` archive: the TorchScript loader builds it from the " +
+      "archive's own compiled code (`code/`, scanned separately), never by importing Python.",
+  ),
+  known(
     "torch.nn.modules.*",
     "PyTorch layer class (a whole pickled model, not just a `state_dict`); modules are rebuilt " +
       "from their attribute dict without running `__init__`.",

@@ -16,7 +16,12 @@
  * verdict wins.
  */
 
-import { ALLOWED_GLOBALS, type AllowEntry, REFUSED_GLOBALS } from "./allowlist.js";
+import {
+  ALLOWED_GLOBALS,
+  type AllowEntry,
+  CARVED_OUT_OF_DENIED,
+  REFUSED_GLOBALS,
+} from "./allowlist.js";
 import { type Importable, mapPython2Name } from "./compat.js";
 import {
   CHAIN_DENIED_NAMES,
@@ -187,6 +192,11 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
     const full = `${module}.${name}`;
     const moduleSegments = module.split(".");
     const chain = name.split(".");
+
+    const carved = CARVED_OUT_OF_DENIED.find((e) => e.name === full);
+    if (carved !== undefined) {
+      return { class: "allowed", severity: null, rule: null, reason: carved.reason, matched: full };
+    }
 
     const hit = findDenied([...moduleSegments, ...chain]);
     if (hit !== undefined) {
