@@ -1,7 +1,10 @@
 import type { Severity } from "../core/finding.js";
+import { COMPRESSED_RULES } from "../formats/compressed/rules.js";
+import { NUMPY_RULES } from "../formats/numpy/rules.js";
 import { PICKLE_RULES } from "../formats/pickle/rules.js";
 import { PYTORCH_RULES } from "../formats/pytorch/rules.js";
 import { SEVEN_ZIP_RULES } from "../formats/sevenzip/rules.js";
+import { TAR_RULES } from "../formats/tar/rules.js";
 import { ZIP_RULES } from "../formats/zip/rules.js";
 import { RULES as POLICY_RULES } from "../policy/rules.js";
 import { SCAN_RULES } from "./rules.js";
@@ -27,6 +30,9 @@ export function allRules(): DocumentedRule[] {
     PYTORCH_RULES,
     Object.values(ZIP_RULES),
     Object.values(SEVEN_ZIP_RULES),
+    Object.values(TAR_RULES),
+    Object.values(COMPRESSED_RULES),
+    Object.values(NUMPY_RULES),
   ];
   const byId = new Map<string, DocumentedRule>();
   for (const list of lists) {

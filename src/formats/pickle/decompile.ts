@@ -214,7 +214,9 @@ function writeValue(w: Writer, v: SymValue, s: Settings, depth: number): void {
       const lit =
         v.value === null
           ? `<${v.kind} of ${v.length} bytes, not read>`
-          : pyBytes(v.value, s.maxString);
+          : // Bytes are shown briefly (each byte may take four characters): the strings around
+            // them, such as a code object's constants, say more about what loading does.
+            pyBytes(v.value, Math.min(s.maxString, 24));
       w.put(v.kind === "bytearray" && v.value !== null ? `bytearray(${lit})` : lit);
       return;
     }

@@ -1,8 +1,9 @@
 import type { ArchiveRule } from "../zip/rules.js";
 
 /**
- * Rules reported by the tar reader, the tar analyser and the PyTorch legacy tar reader. Ids are
- * stable (DESIGN.md "Finding shape"); a parser differential a loader tolerates is `high`.
+ * Rules reported by the tar reader and the tar analyser. Ids are stable (DESIGN.md "Finding
+ * shape"); a parser differential a loader tolerates is `high`. The PyTorch legacy tar reader
+ * reports `pytorch.storage-layout` and `pytorch.trailing-data` (src/formats/pytorch/rules.ts).
  */
 export const TAR_RULES = Object.freeze({
   pathTraversal: {
@@ -69,18 +70,6 @@ export const TAR_RULES = Object.freeze({
     severity: "medium",
     description:
       "Bytes after the point where Python's tarfile stops reading (end-of-archive marker or an invalid header): hidden from it, read by `tar -i` and other tools; analysed separately.",
-  },
-  legacyMalformed: {
-    id: "pytorch-legacy.malformed",
-    severity: "high",
-    description:
-      "A PyTorch legacy tar checkpoint's storages or tensors member does not have the layout torch.load reads (unknown storage type, bad count or size, truncated): analysis of that member stopped.",
-  },
-  legacyTrailingData: {
-    id: "pytorch-legacy.trailing-data",
-    severity: "high",
-    description:
-      "Bytes follow the last record torch.load reads from a legacy storages or tensors member: torch never reads them; they were analysed as pickles.",
   },
   limitsExceeded: {
     id: "limits.exceeded",
