@@ -23,7 +23,7 @@ export interface Limits {
   maxArchiveMembers: number;
   /** Bytes decompressed across one whole scan of a file, against zip bombs. @default 4 GiB */
   maxTotalInflatedBytes: number;
-  /** Length of pseudocode kept per call expression. @default 400 */
+  /** Length of pseudocode kept per call expression. @default 800 */
   maxPseudocodeLength: number;
 }
 
@@ -38,5 +38,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMemberBytes: 512 * 1024 * 1024,
   maxArchiveMembers: 100_000,
   maxTotalInflatedBytes: 4 * 1024 * 1024 * 1024,
-  maxPseudocodeLength: 400,
+  maxPseudocodeLength: 800,
 });

@@ -46,7 +46,7 @@ const settings = (o: RenderOptions = {}): Settings => ({
   inline: o.inline ?? false,
   maxLength: Math.max(8, o.maxLength ?? DEFAULT_LIMITS.maxPseudocodeLength),
   maxDepth: o.maxDepth ?? 6,
-  maxItems: o.maxItems ?? 8,
+  maxItems: o.maxItems ?? 20,
   maxString: o.maxString ?? 120,
 });
 
