@@ -26,6 +26,23 @@ export interface ScanContext {
   policy: Policy;
   /** Nesting depth of the artifact being analysed (0 for a file). */
   depth: number;
+  /**
+   * Bytes still allowed to be decompressed for the whole file, shared by every nested archive
+   * and stream (a gzip in a zip in a tar draws on one budget). The engine creates it per file from
+   * `limits.maxTotalInflatedBytes`; analysers called on their own fall back to a fresh one.
+   */
+  budget?: InflateBudget;
+}
+
+/** A mutable allowance of decompressed bytes (see `ScanContext.budget`). */
+export interface InflateBudget {
+  remaining: number;
+}
+
+/** The context's shared decompression budget, created on first use. */
+export function inflateBudget(ctx: ScanContext): InflateBudget {
+  ctx.budget ??= { remaining: ctx.limits.maxTotalInflatedBytes };
+  return ctx.budget;
 }
 
 /** A member an analyser found and hands back to the engine to detect and analyse. */

@@ -2,7 +2,7 @@ import type { ByteSource } from "../core/byte-source.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import type { Verdict } from "../core/verdict.js";
 import { FORMATS } from "../formats/registry.js";
-import type { FormatAnalyser } from "../formats/types.js";
+import type { FormatAnalyser, ScanContext } from "../formats/types.js";
 import { BUILTIN_POLICY } from "../policy/index.js";
 import type { Policy } from "../policy/types.js";
 import { RESULT_SCHEMA_VERSION, VERSION } from "../version.js";
@@ -61,7 +61,13 @@ export async function scanFile(
   options: ScanOptions = {},
 ): Promise<FileResult> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const ctx = { limits, policy: options.policy ?? BUILTIN_POLICY, depth: 0 };
+  const ctx: ScanContext = {
+    limits,
+    policy: options.policy ?? BUILTIN_POLICY,
+    depth: 0,
+    // One decompression allowance for the whole file, however deeply its archives nest.
+    budget: { remaining: limits.maxTotalInflatedBytes },
+  };
   const started = performance.now();
   let input: OpenedInput;
   try {

@@ -1,6 +1,13 @@
 import { memorySource } from "../../core/byte-source.js";
 import type { LocalFinding } from "../../core/finding.js";
-import type { Analysis, Artifact, FormatAnalyser, Probe, ScanContext } from "../types.js";
+import {
+  type Analysis,
+  type Artifact,
+  type FormatAnalyser,
+  inflateBudget,
+  type Probe,
+  type ScanContext,
+} from "../types.js";
 import { DEFAULT_MAX_INFLATE_RATIO, RATIO_GUARD_MIN_OUTPUT } from "../zip/inflate.js";
 import { decodeWithSevenZip } from "./decode-seven-zip.js";
 import type { DecodeOptions, DecodeOutcome } from "./decode-types.js";
@@ -126,7 +133,8 @@ export async function analyseCompressed(
   if (!sniff) return { format: "compressed", findings: [], children: [], notThisFormat: true };
   const { kind, dataOffset } = sniff;
   const label = LABEL[kind];
-  const maxOutput = Math.min(ctx.limits.maxMemberBytes, ctx.limits.maxTotalInflatedBytes);
+  const budget = inflateBudget(ctx);
+  const maxOutput = Math.max(0, Math.min(ctx.limits.maxMemberBytes, budget.remaining));
   const decodeOptions: DecodeOptions = {
     maxOutput,
     maxRatio: MAX_RATIO[kind],
@@ -166,6 +174,7 @@ export async function analyseCompressed(
     outcome = { ...outcome, stop: "limit" };
 
   const produced = outcome.bytes.length;
+  budget.remaining = Math.max(0, budget.remaining - produced);
   const compressed = source.size - dataOffset;
   switch (outcome.stop) {
     case "end":

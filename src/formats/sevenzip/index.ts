@@ -1,6 +1,14 @@
 import { memorySource, readAll } from "../../core/byte-source.js";
 import type { LocalFinding } from "../../core/finding.js";
-import type { Analysis, Artifact, Child, FormatAnalyser, Probe, ScanContext } from "../types.js";
+import {
+  type Analysis,
+  type Artifact,
+  type Child,
+  type FormatAnalyser,
+  inflateBudget,
+  type Probe,
+  type ScanContext,
+} from "../types.js";
 import { hasEncryptedHeader, parseSltListing, type SevenZipListedEntry } from "./parse-listing.js";
 import { SEVEN_ZIP_RULES, type SevenZipRuleKey } from "./rules.js";
 import { createSevenZip, type SevenZipInstance } from "./seven-zip-wasm.js";
@@ -100,6 +108,7 @@ export async function analyseSevenZip(
   sevenZip.fs.mkdir(ARCHIVE_DIR);
   sevenZip.fs.writeFile(ARCHIVE_PATH, bytes);
 
+  const budget = inflateBudget(ctx);
   const listed = sevenZip.run(["l", "-slt", "-t7z", NO_PASSWORD, "-bd", "-sccUTF-8", ARCHIVE_PATH]);
   const listing = parseSltListing(listed.stdout);
   const problems = [...listing.problems, ...listed.stderr.filter((l) => l.trim() !== "")];
@@ -157,7 +166,7 @@ export async function analyseSevenZip(
       );
       continue;
     }
-    if (declaredTotal + entry.size > limits.maxTotalInflatedBytes) {
+    if (declaredTotal + entry.size > budget.remaining) {
       overLimits = true;
       findings.push(
         finding(
@@ -176,7 +185,7 @@ export async function analyseSevenZip(
   const selective =
     overLimits ||
     encrypted.length > 0 ||
-    sizesTotal > limits.maxTotalInflatedBytes ||
+    sizesTotal > budget.remaining ||
     maxSize > limits.maxMemberBytes;
 
   if (encrypted.length > 0) {
@@ -225,10 +234,7 @@ export async function analyseSevenZip(
     let total = 0;
     for (const path of listFiles(sevenZip, OUT_DIR)) {
       const data = sevenZip.fs.readFile(`${OUT_DIR}/${path}`);
-      if (
-        data.length > limits.maxMemberBytes ||
-        total + data.length > limits.maxTotalInflatedBytes
-      ) {
+      if (data.length > limits.maxMemberBytes || total + data.length > budget.remaining) {
         findings.push(
           finding(
             "limitsExceeded",
@@ -240,6 +246,7 @@ export async function analyseSevenZip(
       total += data.length;
       children.push({ name: path, source: memorySource(data) });
     }
+    budget.remaining -= total;
     if (children.length < selected.length) {
       findings.push(
         finding(

@@ -1,16 +1,18 @@
 import { sliceSource } from "../../core/byte-source.js";
 import type { LocalFinding } from "../../core/finding.js";
 import { checkPytorchZip } from "../pytorch/zip-checkpoint.js";
-import type { Analysis, Artifact, Child, FormatAnalyser, Probe, ScanContext } from "../types.js";
+import {
+  type Analysis,
+  type Artifact,
+  type Child,
+  type FormatAnalyser,
+  inflateBudget,
+  type Probe,
+  type ScanContext,
+} from "../types.js";
 import { findPytorchLayout, isTensorStorage } from "./pytorch-layout.js";
 import { ZIP_RULES } from "./rules.js";
-import {
-  createInflateBudget,
-  findEocdSignatures,
-  openZip,
-  readZipMember,
-  type ZipArchive,
-} from "./zip-reader.js";
+import { findEocdSignatures, openZip, readZipMember, type ZipArchive } from "./zip-reader.js";
 
 const LOCAL_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 /** Child name for the bytes that precede the archive. */
@@ -60,7 +62,7 @@ async function analyseArchive(archive: ZipArchive, ctx: ScanContext): Promise<An
   const findings: LocalFinding[] = [...archive.findings];
   const children: Child[] = [];
   const layout = findPytorchLayout(archive.entries);
-  const budget = createInflateBudget(ctx.limits);
+  const budget = inflateBudget(ctx);
   const nameUses = new Map<string, number>();
   let tensorStorage = 0;
   let directories = 0;

@@ -17,6 +17,7 @@ import { type ByteSource, memorySource, sliceSource } from "../../core/byte-sour
 import type { LocalFinding } from "../../core/finding.js";
 import type { Limits } from "../../core/limits.js";
 import { err, ok, type Result } from "../../core/result.js";
+import type { InflateBudget } from "../types.js";
 import { crc32Update } from "./crc32.js";
 import { bytesEqual, decodeName } from "./decode-name.js";
 import { inflateRaw } from "./inflate.js";
@@ -121,9 +122,7 @@ export interface ZipLocalHeader {
 }
 
 /** Decompressed bytes left for one archive (or one whole scan), shared across member reads. */
-export interface InflateBudget {
-  remaining: number;
-}
+export type { InflateBudget } from "../types.js";
 
 export function createInflateBudget(limits: Pick<Limits, "maxTotalInflatedBytes">): InflateBudget {
   return { remaining: limits.maxTotalInflatedBytes };
