@@ -438,6 +438,12 @@ export const REFUSED_GLOBALS: readonly AllowEntry[] = [
     "Calls a file-chosen function repeatedly over file-chosen data (`__builtin__.reduce` in " +
       "Python 2 pickles).",
   ),
+  entry(
+    "operator.call",
+    "Calls a file-chosen callable with file-chosen arguments (Python 3.11+): the callable is a " +
+      "separate global or value, but the call no longer looks like one.",
+  ),
+  entry("_operator.call", "C implementation of `operator.call`: calls a file-chosen callable."),
   entry("builtins.map", "Calls a file-chosen function over file-chosen data."),
   entry("builtins.filter", "Calls a file-chosen function over file-chosen data."),
   entry(

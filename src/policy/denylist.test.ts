@@ -184,10 +184,57 @@ describe("coverage of published bypasses", () => {
     ["socketserver", "TCPServer"],
     ["signal", "signal"],
     ["sqlite3", "connect"],
+    // issue 4's gadget families (test/fixtures/evasion): proven or labelled there
+    ["typing", "_eval_type"],
+    ["typing", "get_type_hints"],
+    ["typing", "ForwardRef._evaluate"],
+    ["dataclasses", "_create_fn"],
+    ["mailcap", "findmatch"],
+    ["pipes", "Template"],
+    ["pipes", "Template.copy"],
+    ["keras.utils", "get_file"],
+    ["tensorflow.keras.utils", "get_file"],
+    ["mlflow.projects", "run"],
+    ["ctypes", "pythonapi.PyRun_SimpleString"],
+    ["multiprocessing.util", "spawnv_passfds"],
+    ["_posixsubprocess", "fork_exec"],
+    ["os", "popen"],
+    ["os", "execv"],
+    ["os", "spawnv"],
+    ["asyncio", "create_subprocess_shell"],
+    ["transformers.dynamic_module_utils", "get_class_from_dynamic_module"],
+    ["torch.hub", "_load_entry_from_hubconf"],
+    ["torch.hub", "os"],
+    ["torch.utils.cpp_extension", "load_inline"],
+    ["setuptools._distutils.spawn", "spawn"],
+    ["distutils.spawn", "spawn"],
+    ["pip._internal.utils.subprocess", "call_subprocess"],
+    ["webbrowser", "GenericBrowser.open"],
+    ["socket", "socket.bind"],
+    ["urllib.request", "urlretrieve"],
+    ["tempfile", "mkstemp"],
+    ["codecs", "open"],
+    ["numpy", "__builtins__"],
   ];
 
   test.each(bypasses)("%s.%s is dangerous", (module, name) => {
     const v = BUILTIN_POLICY.classifyGlobal(module, name);
     expect(v.class, v.reason).toBe("dangerous");
+  });
+});
+
+describe("indirect callers", () => {
+  test.each([
+    ["operator", "call"],
+    ["_operator", "call"],
+    ["functools", "partial"],
+  ])("%s.%s is refused (unknown, with a reason), not allowed", (module, name) => {
+    const v = BUILTIN_POLICY.classifyGlobal(module, name);
+    expect(v.class).toBe("unknown");
+    expect(v.matched).toBe(`${module}.${name}`);
+  });
+
+  test("typing's plain constructs stay known library classes", () => {
+    expect(BUILTIN_POLICY.classifyGlobal("typing", "Optional").class).toBe("known");
   });
 });

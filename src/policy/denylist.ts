@@ -163,6 +163,7 @@ const BUILTIN_TWINS: DenyEntry[] = BUILTINS.map((e) => ({ ...e, module: "__built
 // Processes, shell, operating system
 
 const GHSA_G38G = "GHSA-g38g-8gr9-h9xp";
+const CPYTHON_LIB = "https://github.com/python/cpython/blob/3.11/Lib/";
 
 const PROCESS: DenyEntry[] = [
   mod(
@@ -304,6 +305,18 @@ const PROCESS: DenyEntry[] = [
     [GHSA_G38G],
   ),
   mod(
+    "mailcap",
+    "process",
+    "`findmatch` runs each entry's `test` command with `os.system` (a mailcap dict the file supplies).",
+    ["https://docs.python.org/3.11/library/mailcap.html", "https://peps.python.org/pep-0594/"],
+  ),
+  mod(
+    "pipes",
+    "process",
+    "`Template` builds shell pipelines from command strings and runs them (`copy`, `open`: `os.system`/`os.popen`).",
+    ["https://docs.python.org/3.11/library/pipes.html", "https://peps.python.org/pep-0594/"],
+  ),
+  mod(
     "ctypes",
     "code-execution",
     "Foreign function interface: loads native libraries and calls arbitrary C functions (`CDLL`).",
@@ -392,6 +405,20 @@ const CODE: DenyEntry[] = [
     ["FunctionType", "LambdaType", "CodeType", "MethodType", "CellType", "new_class"],
     "code-execution",
     "Builds functions, code objects or classes from raw parts: arbitrary bytecode becomes a callable.",
+  ),
+  ...fns(
+    "typing",
+    ["_eval_type", "get_type_hints", "evaluate_forward_ref", "ForwardRef._evaluate"],
+    "code-execution",
+    "Evaluates forward references: `eval` of a string the file supplies (`typing.ForwardRef(expr)`).",
+    [`${CPYTHON_LIB}typing.py`],
+  ),
+  ...fns(
+    "dataclasses",
+    ["_create_fn", "_FuncBuilder"],
+    "code-execution",
+    "Generates function source from its arguments and runs it with `exec`; a default value such as `x=__import__('os').system(...)` runs at once.",
+    [`${CPYTHON_LIB}dataclasses.py`],
   ),
   mod(
     "inspect",
@@ -1009,6 +1036,12 @@ const ML: DenyEntry[] = [
     "Downloads and instantiates models, possibly with remote code.",
   ),
   mod("transformers.utils.hub", "network", "Downloads files from the Hub."),
+  mod(
+    "mlflow.projects",
+    "process",
+    "Runs MLflow project entry points: shell commands, conda/virtualenv/docker environments.",
+    ["https://mlflow.org/docs/latest/projects.html"],
+  ),
   mod("transformers.agents", "code-execution", "Agents that execute generated Python code."),
   mod("transformers.tools", "code-execution", "Agent tools that execute generated Python code."),
   ...fns(
@@ -1050,6 +1083,20 @@ const ML: DenyEntry[] = [
     "code-execution",
     "Rebuilds a Python function from marshalled bytecode.",
     ["CVE-2024-3660"],
+  ),
+  ...[
+    "keras.utils",
+    "keras.utils.data_utils",
+    "keras.src.utils.file_utils",
+    "tensorflow.keras.utils",
+  ].flatMap((module) =>
+    fns(
+      module,
+      ["get_file"],
+      "network",
+      "Downloads a URL to a local file and can extract archives from it.",
+      ["CVE-2025-8747", "GHSA-c9rc-mg46-23w3"],
+    ),
   ),
   ...fns(
     "tensorflow.keras.models",

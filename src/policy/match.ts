@@ -10,7 +10,8 @@
  *    `os.system`), and single names that are a dangerous module object or a re-exported
  *    code-running callable;
  * 4. malformed names (empty, whitespace, non-identifier characters) — never better than unknown;
- * 5. allowlist (exact `module` and `name`), refused list, known classes, else unknown.
+ * 5. allowlist (exact `module` and `name`), the user's `module.*` prefixes, refused list, known
+ *    classes, else unknown.
  * Deny always beats allow. Both the raw name and its Python 2 → 3 mapping are classified, and for
  * malformed names also the name with whitespace and control characters removed; the most severe
  * verdict wins.
@@ -37,8 +38,9 @@ import type { GlobalClass, GlobalVerdict, Policy } from "./types.js";
 
 export interface PolicyOptions {
   /**
-   * Extra importables to allow, exactly: `module.name` (split at the last dot) or `module:name`
-   * (for a dotted `name`). They never override the denylist.
+   * Extra importables to allow: exactly `module.name` (split at the last dot) or `module:name`
+   * (for a dotted `name`), or every global of a module and its submodules with `module.*`. They
+   * never override the denylist (nor the dunder, attribute-chain and module-object checks).
    * @default []
    */
   extraAllowed?: readonly string[];
@@ -111,8 +113,10 @@ export function parseImportable(text: string): Importable | null {
 export function validatePolicyOptions(options: PolicyOptions): string[] {
   const problems: string[] = [];
   for (const text of options.extraAllowed ?? []) {
-    if (parseImportable(text) === null) {
-      problems.push(`extraAllowed: "${text}" is not a dotted Python name like "module.Class"`);
+    if (allowedPrefix(text) === null && parseImportable(text) === null) {
+      problems.push(
+        `extraAllowed: "${text}" is not a dotted Python name like "module.Class" or a prefix like "module.*"`,
+      );
     }
   }
   for (const text of options.extraDenied ?? []) {
@@ -148,7 +152,13 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
   }
 
   const allowed = indexExact(ALLOWED_GLOBALS);
+  const allowedPrefixes: string[] = [];
   for (const text of options.extraAllowed ?? []) {
+    const prefix = allowedPrefix(text);
+    if (prefix !== null) {
+      allowedPrefixes.push(prefix);
+      continue;
+    }
     const imp = parseImportable(text);
     if (imp !== null) {
       setExact(allowed, imp.module, imp.name, {
@@ -279,6 +289,16 @@ export function createPolicy(options: PolicyOptions = {}): Policy {
         matched: allow.name,
       };
     }
+    const prefix = allowedPrefixes.find((p) => module === p || module.startsWith(`${p}.`));
+    if (prefix !== undefined) {
+      return {
+        class: "allowed",
+        severity: null,
+        rule: null,
+        reason: "Allowed by your policy (extraAllowed).",
+        matched: `${prefix}.*`,
+      };
+    }
     const refuse = refused.get(module)?.get(name);
     if (refuse !== undefined) return unknown(refuse.reason, refuse.name);
     const knownEntry = findKnown(module, name);
@@ -374,6 +394,13 @@ function show(text: string): string {
 
 function isDunder(segment: string): boolean {
   return segment.length > 4 && segment.startsWith("__") && segment.endsWith("__");
+}
+
+/** The module of a `module.*` allow entry, or null when `text` is not one. */
+function allowedPrefix(text: string): string | null {
+  if (!text.endsWith(".*")) return null;
+  const module = text.slice(0, -2);
+  return isDottedName(module) ? module : null;
 }
 
 function isDottedName(text: string): boolean {

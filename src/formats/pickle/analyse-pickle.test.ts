@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { memorySource } from "../../core/byte-source.js";
 import { DEFAULT_LIMITS, type Limits } from "../../core/limits.js";
+import { BUILTIN_POLICY } from "../../policy/index.js";
 import type { GlobalVerdict, Policy } from "../../policy/types.js";
 import type { ScanContext } from "../types.js";
 import { analysePickle, type PickleAnalysisOptions } from "./analyse-pickle.js";
@@ -117,10 +118,10 @@ describe("analysePickle: globals", () => {
     expect(r.findings[0]!.message).toContain("written as __builtin__.eval");
   });
 
-  it("reports a non-constant STACK_GLOBAL (high) and still the globals it used", async () => {
-    const bytes = new PickleBuilder()
+  const computedName = (module: string) =>
+    new PickleBuilder()
       .proto(4)
-      .unicode("os")
+      .unicode(module)
       .global("mylib", "name_of")
       .op("EMPTY_TUPLE")
       .op("REDUCE")
@@ -130,11 +131,40 @@ describe("analysePickle: globals", () => {
       .op("REDUCE")
       .op("STOP")
       .bytes();
-    const r = await analyse(bytes);
+
+  it("reports a non-constant STACK_GLOBAL (high) and still the globals it used", async () => {
+    const r = await analyse(computedName("mypackage"));
     expect(rules(r)).toEqual(["pickle.unknown-global", "pickle.non-constant-global"]);
     const hidden = r.findings[1]!;
     expect(hidden.severity).toBe("high");
+    expect(hidden.evidence?.pseudocode).toBe(
+      '_var1 = find_class("mypackage", mylib.name_of())("id")',
+    );
+  });
+
+  it("makes a non-constant STACK_GLOBAL critical when its constant module is denied", async () => {
+    const r = await analyse(computedName("os"));
+    const hidden = r.findings.find((f) => f.rule === "pickle.non-constant-global")!;
+    expect(hidden.severity).toBe("critical");
+    expect(hidden.message).toContain("attribute of the module `os`");
     expect(hidden.evidence?.pseudocode).toBe('_var1 = find_class("os", mylib.name_of())("id")');
+  });
+
+  it("makes a non-constant STACK_GLOBAL critical when its constant name runs code", async () => {
+    const bytes = new PickleBuilder()
+      .proto(4)
+      .global("mylib", "name_of")
+      .op("EMPTY_TUPLE")
+      .op("REDUCE")
+      .unicode("check_output")
+      .op("STACK_GLOBAL")
+      .op("STOP")
+      .bytes();
+    const ctx = { limits: DEFAULT_LIMITS, policy: BUILTIN_POLICY, depth: 0 };
+    const r = await analysePickle(memorySource(bytes), ctx);
+    const hidden = r.findings.find((f) => f.rule === "pickle.non-constant-global")!;
+    expect(hidden.severity).toBe("critical");
+    expect(hidden.message).toContain("its name is `check_output`");
   });
 
   it("reports EXT codes, BUILD on a global and implicit calls on a global", async () => {
@@ -165,6 +195,105 @@ describe("analysePickle: globals", () => {
     expect(r.findings[2]!.evidence?.pseudocode).toBe("mylib.helper.__defaults__ = None");
     expect(r.findings[4]!.evidence?.pseudocode).toBe('os.environ["LD_PRELOAD"] = "/tmp/x.so"');
     for (const f of r.findings) expect(f.evidence?.pseudocode).toBeTruthy();
+  });
+
+  it("reports an import that resolves to what the pickle stored in its place", async () => {
+    // mylib.helper.attr = os.system by BUILD, then mylib.helper.attr("id")
+    const bytes = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("mylib", "helper")
+      .op("EMPTY_DICT")
+      .unicode("attr")
+      .stackGlobal("os", "system")
+      .op("SETITEM")
+      .op("BUILD")
+      .op("POP")
+      .stackGlobal("mylib", "helper.attr")
+      .unicode("id")
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("STOP")
+      .bytes();
+    const r = await analyse(bytes);
+    const replaced = r.findings.find((f) => f.rule === "pickle.replaced-global")!;
+    expect(replaced.severity).toBe("high");
+    expect(replaced.message).toContain("mylib.helper.attr does not load what its name says");
+    expect(replaced.evidence).toMatchObject({
+      global: "os.system",
+      pseudocode: '_var0 = os.system("id")',
+    });
+    const critical = r.findings.find((f) => f.rule === "pickle.dangerous-global")!;
+    expect(critical.evidence?.pseudocode).toBe('_var0 = os.system("id")');
+  });
+
+  it("reports BUILD on what an importer returned, not on instances it constructed", async () => {
+    const onImport = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("builtins", "__import__")
+      .unicode("mylib")
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("EMPTY_DICT")
+      .op("BUILD")
+      .op("STOP")
+      .bytes();
+    const build = (await analyse(onImport)).findings.find(
+      (f) => f.rule === "pickle.build-on-global",
+    )!;
+    expect(build.severity).toBe("high");
+    expect(build.message).toContain("what builtins.__import__ returned");
+    // an instance of a (here unknown) class: only the class itself is reported
+    const onInstance = new PickleBuilder()
+      .proto(2)
+      .global("mylib", "Model")
+      .op("EMPTY_TUPLE")
+      .op("NEWOBJ")
+      .op("EMPTY_DICT")
+      .op("BUILD")
+      .op("STOP")
+      .bytes();
+    expect(rules(await analyse(onInstance))).toEqual(["pickle.unknown-global"]);
+  });
+
+  it("hands back constant bytes passed to a dangerous callable as nested payloads", async () => {
+    const inner = reducePickle("os", "system", "id");
+    const ctx = { limits: DEFAULT_LIMITS, policy: BUILTIN_POLICY, depth: 0 };
+    const loads = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("pickle", "loads")
+      .binbytes(inner)
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("STOP")
+      .bytes();
+    const r = await analysePickle(memorySource(loads), ctx);
+    expect(r.nestedPayloads).toEqual([
+      { callee: "pickle.loads", offset: expect.any(Number), bytes: inner },
+    ]);
+    // torch.load(io.BytesIO(b"…")): found inside the argument's call
+    const bytesIO = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("torch", "load")
+      .stackGlobal("io", "BytesIO")
+      .binbytes(inner)
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("STOP")
+      .bytes();
+    const nested = (await analysePickle(memorySource(bytesIO), ctx)).nestedPayloads;
+    expect(nested.map((n) => n.callee)).toEqual(["torch.load"]);
+    // bytes handed to an allowlisted constructor are data, not a payload
+    const data = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("builtins", "bytearray")
+      .binbytes(inner)
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("STOP")
+      .bytes();
+    expect((await analysePickle(memorySource(data), ctx)).nestedPayloads).toEqual([]);
   });
 
   it("uses only rule ids from the rules list (plus limits.exceeded)", () => {

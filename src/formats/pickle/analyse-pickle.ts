@@ -8,13 +8,13 @@ import type { ByteSource } from "../../core/byte-source.js";
 import { type LocalFinding, type Severity, severityRank } from "../../core/finding.js";
 import type { GlobalVerdict } from "../../policy/types.js";
 import type { ScanContext } from "../types.js";
-import { renderImport } from "./decompile.js";
+import { renderBuild, renderImport } from "./decompile.js";
 import { type DisassemblyResult, disassemble, type OpVisitor } from "./disassemble.js";
 import type { PickleFault } from "./fault.js";
 import { type GlobalUsage, type LimitHit, PickleMachine, type PickleSegment } from "./machine.js";
 import { OP } from "./opcodes.js";
 import { LIMITS_EXCEEDED_RULE, PICKLE_RULE } from "./rules.js";
-import type { SymBuild, SymCall, SymGlobal, SymPersistent } from "./values.js";
+import type { SymBuild, SymCall, SymGlobal, SymPersistent, SymValue } from "./values.js";
 
 export interface PickleAnalysisOptions {
   /** First byte of the pickle data. @default 0 */
@@ -62,7 +62,24 @@ export interface PickleReport {
    * something, or completed a pickle. False for text that merely starts with an opcode byte.
    */
   actedOn: boolean;
+  /**
+   * Constant bytes the pickle passes to a dangerous callable (`pickle.loads(b"…")`,
+   * `torch.load(io.BytesIO(b"…"))`): a nested payload, for the caller to analyse as a child.
+   */
+  nestedPayloads: NestedPayload[];
 }
+
+/** Constant bytes handed to a nested loader or another dangerous callable. */
+export interface NestedPayload {
+  /** The callable, e.g. `pickle.loads`. */
+  callee: string;
+  /** Offset of the call. */
+  offset: number;
+  bytes: Uint8Array;
+}
+
+/** Nested payloads kept per stream. */
+export const MAX_NESTED_PAYLOADS = 16;
 
 const PYTHON_NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
 const isDottedName = (s: string | null): boolean =>
@@ -128,6 +145,7 @@ export async function analysePickle(
 
   const findings: LocalFinding[] = [];
   for (const usage of machine.usages) findings.push(...usageFindings(usage, ctx));
+  findings.push(...buildOnCallResultFindings(machine.builds, ctx));
 
   const complete = machine.completePickles;
   if (fault)
@@ -174,7 +192,33 @@ export async function analysePickle(
     opcodeCount: machine.opcodeCount,
     pseudocode,
     actedOn,
+    nestedPayloads: nestedPayloads(machine.calls, ctx),
   };
+}
+
+/** Constant bytes among the arguments of calls to dangerous callables (searched a few levels deep). */
+function nestedPayloads(calls: readonly SymCall[], ctx: ScanContext): NestedPayload[] {
+  const found: NestedPayload[] = [];
+  const collect = (v: SymValue, depth: number, callee: string, offset: number): void => {
+    if (found.length >= MAX_NESTED_PAYLOADS || depth > 3) return;
+    if ((v.kind === "bytes" || v.kind === "bytearray") && v.value !== null && v.length > 0) {
+      found.push({ callee, offset, bytes: v.value });
+    } else if (v.kind === "tuple" || v.kind === "list") {
+      for (const item of v.items) collect(item, depth + 1, callee, offset);
+    } else if (v.kind === "call" && v.method === undefined) {
+      collect(v.args, depth + 1, callee, offset); // io.BytesIO(b"…")
+    }
+  };
+  for (const call of calls) {
+    if (found.length >= MAX_NESTED_PAYLOADS) break;
+    const g = call.callable;
+    if (call.method !== undefined || g.kind !== "global" || g.module === null || g.name === null) {
+      continue;
+    }
+    if (!g.constant || classify(g, ctx).class !== "dangerous") continue;
+    collect(call.args, 0, `${g.module}.${g.name}`, call.offset);
+  }
+  return found;
 }
 
 /** Disassembles into the machine, pausing after BUILDs for `rawBytesAfterBuild` when given. */
@@ -253,12 +297,16 @@ function usageFindings(usage: GlobalUsage, ctx: ScanContext): LocalFinding[] {
       evidence: { global: qualified!, pseudocode, opcode },
     });
   } else if (!g.constant) {
+    const known = knownPart(g, ctx);
     findings.push({
       rule: PICKLE_RULE.nonConstantGlobal,
-      severity: "high",
-      message: `STACK_GLOBAL at offset ${g.offset}${pickleNote} imports a name that is not a constant string (${g.nonConstantReason ?? "unknown"}); what it loads cannot be checked (${use}).`,
+      severity: known ? "critical" : "high",
+      message: `STACK_GLOBAL at offset ${g.offset}${pickleNote} imports a name that is not a constant string (${g.nonConstantReason ?? "unknown"}); what it loads cannot be checked (${use}).${known ? ` Whatever it is, ${known.what}: ${known.verdict.reason.replace(/[.\s]+$/, "")}.` : ""}`,
       offset: g.offset,
       evidence: { pseudocode, opcode },
+      ...(known?.verdict.references && known.verdict.references.length > 0
+        ? { references: [...known.verdict.references] }
+        : {}),
     });
   } else {
     const verdict = classify(g, ctx);
@@ -278,6 +326,16 @@ function usageFindings(usage: GlobalUsage, ctx: ScanContext): LocalFinding[] {
     }
   }
 
+  if (usage.replaced) {
+    const now = qualified ? `\`${qualified}\`` : "an object the pickle stored there";
+    findings.push({
+      rule: PICKLE_RULE.replacedGlobal,
+      severity: "high",
+      message: `${usage.replaced.written}${pickleNote} does not load what its name says: the pickle replaced it (or a module it lives in) at offset ${usage.replaced.offset}, by BUILD on an imported object or a sys.modules entry, so the loader gets ${now} (${use}).`,
+      offset,
+      evidence: { ...(qualified ? { global: qualified } : {}), pseudocode, opcode },
+    });
+  }
   if (usage.builds > 0 && usage.buildEvidence) {
     const target = qualified ?? "an imported object";
     findings.push({
@@ -307,6 +365,83 @@ function usageFindings(usage: GlobalUsage, ctx: ScanContext): LocalFinding[] {
     });
   }
   return findings;
+}
+
+/**
+ * For a non-constant STACK_GLOBAL whose module (or name) is still a known constant: the policy's
+ * verdict when that part alone makes any import dangerous (every attribute of `os`; a name like
+ * `check_output` wherever it comes from).
+ */
+function knownPart(
+  g: SymGlobal,
+  ctx: ScanContext,
+): { what: string; verdict: GlobalVerdict } | undefined {
+  if (g.module !== null) {
+    // A placeholder name that no allowlist holds: only a denial of the whole module matches.
+    const verdict = ctx.policy.classifyGlobal(g.module, "*");
+    if (verdict.class === "dangerous") {
+      return { what: `it is an attribute of the module \`${g.module}\``, verdict };
+    }
+  }
+  if (g.name !== null) {
+    const verdict = ctx.policy.classifyGlobal("<computed>", g.name);
+    if (verdict.class === "dangerous") return { what: `its name is \`${g.name}\``, verdict };
+  }
+  return undefined;
+}
+
+/** Callables that hand back an object that already exists (a module, an attribute), by name. */
+const EXISTING_OBJECT_RETURNERS: ReadonlySet<string> = new Set([
+  "builtins.__import__",
+  "builtins.getattr",
+  "builtins.vars",
+  "importlib.import_module",
+  "importlib.__import__",
+  "pkgutil.resolve_name",
+  "pydoc.locate",
+  "operator.getitem",
+  "_operator.getitem",
+]);
+
+/**
+ * BUILD on the result of a call that returns an existing object rather than a new instance (an
+ * importer, `getattr`, an attribute fetched at load time, a non-constant import): it rewrites a
+ * module, function or class. Constructors build new objects and are not reported here.
+ */
+function buildOnCallResultFindings(builds: readonly SymBuild[], ctx: ScanContext): LocalFinding[] {
+  let first: { build: SymBuild; callee: string; certain: boolean } | undefined;
+  let count = 0;
+  for (const build of builds) {
+    const target = build.target;
+    if (target.kind !== "call" || target.method !== undefined) continue;
+    const callee = target.callable;
+    let name: string | undefined;
+    let certain = false;
+    if (callee.kind === "call") name = "a callable fetched at load time";
+    else if (callee.kind === "global" && !callee.constant) name = "a non-constant import";
+    else if (callee.kind === "global" && callee.module !== null && callee.name !== null) {
+      const qualified = `${callee.module}.${callee.name}`;
+      if (EXISTING_OBJECT_RETURNERS.has(qualified)) [name, certain] = [qualified, true];
+    }
+    if (name === undefined) continue;
+    count++;
+    first ??= { build, callee: name, certain };
+  }
+  if (!first) return [];
+  const maxLength = ctx.limits.maxPseudocodeLength;
+  const pickleNote = first.build.pickle > 0 ? ` in pickle ${first.build.pickle}` : "";
+  return [
+    {
+      rule: PICKLE_RULE.buildOnGlobal,
+      severity: "high",
+      message: `BUILD at offset ${first.build.offset}${pickleNote} sets state on what ${first.callee} returned — ${first.certain ? "an object that already exists" : "an object that may already exist"} (a module, function or class), not an instance the pickle constructed${count > 1 ? ` (${count} such BUILDs)` : ""}.`,
+      offset: first.build.offset,
+      evidence: {
+        pseudocode: renderBuild(first.build, { inline: true, maxLength }),
+        opcode: "BUILD",
+      },
+    },
+  ];
 }
 
 function faultFinding(

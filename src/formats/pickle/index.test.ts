@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { memorySource } from "../../core/byte-source.js";
 import { DEFAULT_LIMITS } from "../../core/limits.js";
+import { BUILTIN_POLICY } from "../../policy/index.js";
 import type { Policy } from "../../policy/types.js";
 import type { Artifact, Probe, ScanContext } from "../types.js";
 import { pickleFormat } from "./index.js";
@@ -46,6 +47,22 @@ describe("pickleFormat", () => {
     expect(a.notThisFormat).toBeUndefined();
     expect(a.details).toEqual({ protocol: 2, pickles: 1, opcodes: 6 });
     expect(a.findings.map((f) => f.rule)).toEqual(["pickle.unknown-global"]);
+  });
+
+  it("hands constant bytes passed to a nested loader back as a child", async () => {
+    const inner = reducePickle("os", "system", "id");
+    const bytes = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("pickle", "loads")
+      .binbytes(inner)
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("STOP")
+      .bytes();
+    const real: ScanContext = { ...ctx, policy: BUILTIN_POLICY };
+    const a = await pickleFormat.analyse(artifact(bytes), real);
+    expect(a.children.map((c) => c.name)).toEqual(["(bytes passed to pickle.loads at offset 44)"]);
+    expect(await a.children[0]!.source.read(0, inner.length)).toEqual(inner);
   });
 
   it("gives the highest opcode protocol for pickles without PROTO", async () => {

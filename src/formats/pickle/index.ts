@@ -1,3 +1,4 @@
+import { memorySource } from "../../core/byte-source.js";
 import type { FormatAnalyser } from "../types.js";
 import { analysePickle } from "./analyse-pickle.js";
 import { OPCODE_BY_CODE } from "./opcodes.js";
@@ -9,7 +10,7 @@ import { OPCODE_BY_CODE } from "./opcodes.js";
  */
 export const pickleFormat: FormatAnalyser = {
   id: "pickle",
-  version: 1,
+  version: 2,
   description: "Python pickle streams (protocols 0–5), read by a symbolic machine, never executed.",
   detect(probe) {
     const first = probe.head[0];
@@ -25,7 +26,11 @@ export const pickleFormat: FormatAnalyser = {
     return {
       format: "pickle",
       findings: report.findings,
-      children: [],
+      // Constant bytes handed to a nested loader are analysed like any other member.
+      children: report.nestedPayloads.map((p) => ({
+        name: `(bytes passed to ${p.callee} at offset ${p.offset})`,
+        source: memorySource(p.bytes),
+      })),
       ...(report.fault?.code === "read-error"
         ? { unanalysable: true }
         : report.fault && !report.actedOn
@@ -42,6 +47,8 @@ export const pickleFormat: FormatAnalyser = {
 
 export {
   analysePickle,
+  MAX_NESTED_PAYLOADS,
+  type NestedPayload,
   type PickleAnalysisOptions,
   type PickleReport,
 } from "./analyse-pickle.js";

@@ -362,6 +362,91 @@ describe("machine: calls, builds, persistent ids", () => {
     expect(machine.calls[0]!.callable).toBe(machine.imports[3]);
   });
 
+  it("resolves a later import through a stored attribute that is itself an import", async () => {
+    // numpy.size.shape = numpy.__builtins__ (slot state), then numpy.size.shape.get: the loader
+    // fetches .get from the builtins dict, so the import is numpy.__builtins__.get as written
+    // numpy.size.shape.get (modelscan#89's chain).
+    const bytes = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("numpy", "size")
+      .op("NONE")
+      .op("EMPTY_DICT")
+      .unicode("shape")
+      .stackGlobal("numpy", "__builtins__")
+      .op("SETITEM")
+      .op("TUPLE2")
+      .op("BUILD")
+      .op("POP")
+      .stackGlobal("numpy", "size.shape.get")
+      .op("STOP")
+      .bytes();
+    const { machine, fault } = await run(bytes);
+    expect(fault).toBeUndefined();
+    const g = machine.imports[2]!;
+    const at = machine.builds[0]!.offset;
+    expect(g).toMatchObject({
+      module: "numpy",
+      name: "__builtins__.get",
+      written: { module: "numpy", name: "size.shape.get" },
+      replacedBy: { offset: at },
+    });
+    expect(machine.usages.at(-1)!.replaced).toEqual({
+      written: "numpy.size.shape.get",
+      offset: at,
+    });
+    expect(result(machine)).toBe(g);
+  });
+
+  it("lets sys.modules[...] = value replace later imports from that module", async () => {
+    const bytes = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("sys", "modules")
+      .unicode("collections")
+      .stackGlobal("types", "SimpleNamespace")
+      .op("EMPTY_TUPLE")
+      .op("REDUCE")
+      .op("SETITEM")
+      .op("POP")
+      .stackGlobal("collections", "OrderedDict")
+      .op("STOP")
+      .bytes();
+    const { machine, fault } = await run(bytes);
+    expect(fault).toBeUndefined();
+    expect(machine.calls[1]).toMatchObject({ opcode: "SETITEM", method: "__setitem__" });
+    const g = machine.imports.at(-1)!;
+    expect(`${g.module}.${g.name}`).toBe("collections.OrderedDict");
+    expect(g.replacedBy).toBeDefined();
+    expect(g.written).toBeUndefined(); // the stored value is not an import: nothing to resolve
+    expect(machine.usages.at(-1)!.replaced?.written).toBe("collections.OrderedDict");
+  });
+
+  it("treats BUILD on importlib.import_module(name) like BUILD on that module", async () => {
+    const bytes = new PickleBuilder()
+      .proto(4)
+      .stackGlobal("importlib", "import_module")
+      .unicode("numpy")
+      .op("TUPLE1")
+      .op("REDUCE")
+      .op("EMPTY_DICT")
+      .unicode("prod")
+      .stackGlobal("os", "system")
+      .op("SETITEM")
+      .op("BUILD")
+      .op("POP")
+      .stackGlobal("numpy", "prod")
+      .op("STOP")
+      .bytes();
+    const { machine, fault } = await run(bytes);
+    expect(fault).toBeUndefined();
+    const g = machine.imports.at(-1)!;
+    expect(g).toMatchObject({
+      module: "os",
+      name: "system",
+      written: { module: "numpy", name: "prod" },
+    });
+    expect(g.replacedBy).toBeDefined();
+  });
+
   it("records persistent ids with their symbolic tuples (PyTorch storages)", async () => {
     const bytes = new PickleBuilder()
       .proto(2)

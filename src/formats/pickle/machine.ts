@@ -77,6 +77,11 @@ export interface GlobalUsage {
   buildEvidence?: { pseudocode: string; offset: number };
   /** Implicit method calls (APPEND(S)/SETITEM(S)/ADDITEMS) on it. */
   methodCalls: number;
+  /**
+   * Set when an import of this global resolved to something the pickle stored in its place (a
+   * BUILD attribute or a `sys.modules` entry): the name as written and where it was stored.
+   */
+  replaced?: { written: string; offset: number };
   methodEvidence?: { pseudocode: string; offset: number; opcode: string };
 }
 
@@ -201,8 +206,14 @@ export class PickleMachine implements OpVisitor {
   private readonly usageByKey = new Map<string, GlobalUsage>();
   private readonly usageByGlobal = new Map<SymGlobal, GlobalUsage>();
   private readonly indirectEvidence = new Set<GlobalUsage>();
-  /** Attributes of imported objects assigned by BUILD, by dotted path (kept across pickles). */
+  /**
+   * What the pickle stored in place of importable names, by dotted path (kept across pickles):
+   * attributes that BUILD set on an imported object (`torch._utils._rebuild_tensor`) and
+   * `sys.modules` entries set by SETITEM(S) (`collections`).
+   */
   private readonly attributes = new Map<string, { value: SymValue; offset: number }>();
+  /** Imports whose name resolves exactly to a value a BUILD or `sys.modules` entry stored. */
+  private readonly pushedInstead = new Map<SymGlobal, SymValue>();
   private importCount = 0;
   private callCount = 0;
   private buildCount = 0;
@@ -723,40 +734,59 @@ export class PickleMachine implements OpVisitor {
     module: string,
     name: string,
   ): SymGlobal {
-    if (this.proto < 3) {
-      const mapped = mapPython2Name(module, name);
-      if (mapped.module !== module || mapped.name !== name) {
-        return this.addImport({
-          opcode,
-          offset,
-          module: mapped.module,
-          name: mapped.name,
-          constant: true,
-          written: { module, name },
-          ...this.replaced(mapped.module, mapped.name),
-        });
+    let resolved = { module, name };
+    if (this.proto < 3) resolved = mapPython2Name(module, name);
+    const replacement = this.findReplacement(resolved.module, resolved.name);
+    let pushed: SymValue | undefined;
+    if (replacement) {
+      const { value, rest } = replacement;
+      if (
+        value.kind === "global" &&
+        value.constant &&
+        value.module !== null &&
+        value.name !== null
+      ) {
+        // The loader gets the stored object, then the rest of the dotted path from it.
+        resolved = { module: value.module, name: `${value.name}${rest}` };
+      } else if (rest === "") {
+        pushed = value;
       }
     }
-    return this.addImport({
+    const renamed = resolved.module !== module || resolved.name !== name;
+    const g = this.addImport({
       opcode,
       offset,
-      module,
-      name,
+      module: resolved.module,
+      name: resolved.name,
       constant: true,
-      ...this.replaced(module, name),
+      ...(renamed ? { written: { module, name } } : {}),
+      ...(replacement ? { replacedBy: { offset: replacement.offset } } : {}),
     });
+    if (pushed !== undefined) this.pushedInstead.set(g, pushed);
+    return g;
   }
 
-  /** Set when an earlier BUILD assigned `module.name` (see {@link SymGlobal.replacedBy}). */
-  private replaced(module: string, name: string): { replacedBy?: { offset: number } } {
-    const assigned = this.attributes.get(`${module}.${name}`);
-    return assigned ? { replacedBy: { offset: assigned.offset } } : {};
+  /**
+   * The longest dotted prefix of `module.name` that an earlier BUILD on an imported object (an
+   * attribute) or a `sys.modules[key] = …` assignment (a module) replaced, with the rest of the
+   * path after it (`""` or `".attr…"`).
+   */
+  private findReplacement(
+    module: string,
+    name: string,
+  ): { value: SymValue; offset: number; rest: string } | undefined {
+    if (this.attributes.size === 0) return undefined;
+    const full = `${module}.${name}`;
+    for (let end = full.length; end > 0; end = full.lastIndexOf(".", end - 1)) {
+      const assigned = this.attributes.get(full.slice(0, end));
+      if (assigned) return { ...assigned, rest: full.slice(end) };
+    }
+    return undefined;
   }
 
-  /** What the loader holds after importing `g`: the object, or what a BUILD assigned to it. */
+  /** What the loader holds after importing `g`: the object, or what was stored in its place. */
   private valueOf(g: SymGlobal): SymValue {
-    if (!g.replacedBy || g.module === null || g.name === null) return g;
-    return this.attributes.get(`${g.module}.${g.name}`)?.value ?? g;
+    return this.pushedInstead.get(g) ?? g;
   }
 
   private addImport(fields: Omit<SymGlobal, "kind" | "id" | "pickle">): SymGlobal {
@@ -780,6 +810,10 @@ export class PickleMachine implements OpVisitor {
       }
     }
     usage.imports++;
+    if (g.replacedBy && usage.replaced === undefined) {
+      const w = g.written ?? g;
+      usage.replaced = { written: `${w.module}.${w.name}`, offset: g.replacedBy.offset };
+    }
     this.usageByGlobal.set(g, usage);
     return g;
   }
@@ -955,6 +989,15 @@ export class PickleMachine implements OpVisitor {
       const pairs: SymDict = { kind: "dict", entries: [], count: 0 };
       for (let i = 0; i < items.length; i += 2) setEntry(pairs, items[i]!, items[i + 1]!);
       this.methodCall(target, "__setitem__", pairs, code, offset);
+      if (target.constant && target.module === "sys" && target.name === "modules") {
+        // sys.modules[key] = value: a later import of `key` gets `value` (picklescan's
+        // sys_module_override)
+        for (let i = 0; i < items.length; i += 2) {
+          const key = items[i]!;
+          if (key.kind === "str" && key.value !== null)
+            this.assign(key.value, items[i + 1]!, offset);
+        }
+      }
     }
     return true;
   }
@@ -971,8 +1014,9 @@ export class PickleMachine implements OpVisitor {
     this.record(this.builds, build);
     this.lastBuild = build;
     const limit = this.limits.maxPseudocodeLength;
+    const path = targetPath(target);
+    if (path !== undefined) this.assignAttributes(path, state, offset);
     if (target.kind === "global") {
-      this.assignAttributes(target, state, offset);
       const usage = this.usageByGlobal.get(target);
       if (usage) {
         usage.builds++;
@@ -991,22 +1035,24 @@ export class PickleMachine implements OpVisitor {
    * update, then `setattr` for a slot-state dict). Later imports of those attributes get the
    * assigned values — the trick that turns `torch._utils._rebuild_tensor` into `"builtins"`.
    */
-  private assignAttributes(target: SymGlobal, state: SymValue, offset: number): void {
-    if (!target.constant || target.module === null || target.name === null) return;
+  private assignAttributes(path: string, state: SymValue, offset: number): void {
     const dicts =
       state.kind === "dict"
         ? [state]
         : state.kind === "tuple" && state.count === 2
           ? state.items.filter((v): v is SymDict => v.kind === "dict")
           : [];
-    const path = `${target.module}.${target.name}`;
     for (const dict of dicts) {
       for (const [key, value] of dict.entries) {
         if (key.kind !== "str" || key.value === null) continue;
-        if (this.attributes.size >= MAX_ASSIGNED_ATTRIBUTES) return;
-        this.attributes.set(`${path}.${key.value}`, { value, offset });
+        this.assign(`${path}.${key.value}`, value, offset);
       }
     }
+  }
+
+  private assign(path: string, value: SymValue, offset: number): void {
+    if (this.attributes.size >= MAX_ASSIGNED_ATTRIBUTES && !this.attributes.has(path)) return;
+    this.attributes.set(path, { value, offset });
   }
 
   private persistent(opcode: "PERSID" | "BINPERSID", offset: number, pid: SymValue): SymPersistent {
@@ -1069,4 +1115,31 @@ function collectGlobals(root: SymValue): SymGlobal[] {
   };
   visit(root, 0);
   return found;
+}
+
+/** Callables that return an existing module object named by their first argument. */
+const MODULE_IMPORTERS: ReadonlySet<string> = new Set([
+  "builtins.__import__",
+  "importlib.import_module",
+  "importlib.__import__",
+]);
+
+/**
+ * The dotted path of the existing object a BUILD target is, when known: an imported name, or a
+ * module returned by `__import__("name")` / `importlib.import_module("name")`.
+ */
+function targetPath(target: SymValue): string | undefined {
+  if (target.kind === "global") {
+    return target.constant && target.module !== null && target.name !== null
+      ? `${target.module}.${target.name}`
+      : undefined;
+  }
+  if (target.kind !== "call" || target.method !== undefined) return undefined;
+  const callee = target.callable;
+  if (callee.kind !== "global" || !callee.constant) return undefined;
+  if (!MODULE_IMPORTERS.has(`${callee.module}.${callee.name}`)) return undefined;
+  const first = target.args.kind === "tuple" ? target.args.items[0] : undefined;
+  if (first?.kind !== "str" || first.value === null) return undefined;
+  // __import__("a.b") returns the top-level package `a`; import_module("a.b") returns `a.b`.
+  return callee.name === "import_module" ? first.value : first.value.split(".")[0];
 }

@@ -15,6 +15,7 @@ export const PICKLE_RULE = Object.freeze({
   nonConstantGlobal: "pickle.non-constant-global",
   extensionCode: "pickle.extension-code",
   buildOnGlobal: "pickle.build-on-global",
+  replacedGlobal: "pickle.replaced-global",
   methodOnGlobal: "pickle.method-on-global",
   malformed: "pickle.malformed",
   trailingData: "pickle.trailing-data",
@@ -50,7 +51,7 @@ export const PICKLE_RULES: readonly PickleRule[] = Object.freeze([
     id: PICKLE_RULE.nonConstantGlobal,
     severity: "high",
     description:
-      "STACK_GLOBAL takes its module or name from a value computed at load time, hiding what is imported.",
+      "STACK_GLOBAL takes its module or name from a value computed at load time, hiding what is imported (critical when the part that is constant is denied anyway, e.g. the module `os`).",
   },
   {
     id: PICKLE_RULE.extensionCode,
@@ -62,7 +63,13 @@ export const PICKLE_RULES: readonly PickleRule[] = Object.freeze([
     id: PICKLE_RULE.buildOnGlobal,
     severity: "high",
     description:
-      "BUILD sets attributes on an imported function, class or module rather than on a new instance.",
+      "BUILD sets attributes on an imported function, class or module (or on what an importer or getattr returned) rather than on a new instance.",
+  },
+  {
+    id: PICKLE_RULE.replacedGlobal,
+    severity: "high",
+    description:
+      "An import resolves to an object the pickle stored in its place earlier (BUILD on a module or function, a sys.modules entry), not to what its name says.",
   },
   {
     id: PICKLE_RULE.methodOnGlobal,

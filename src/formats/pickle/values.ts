@@ -76,7 +76,10 @@ export interface SymGlobal {
   readonly module: string | null;
   /** The attribute looked up (may be dotted, e.g. `_utils._rebuild_tensor`); `null` if unknown. */
   readonly name: string | null;
-  /** The names as written, when the Python 2 compatibility mapping changed them. */
+  /**
+   * The names as written, when the loader resolves them to another object: the Python 2
+   * compatibility mapping, or a replacement (see {@link replacedBy}) that is itself an import.
+   */
   readonly written?: { readonly module: string; readonly name: string };
   /**
    * False when the module or name is not a constant string we could read (STACK_GLOBAL operands
@@ -90,9 +93,12 @@ export interface SymGlobal {
   /** The copyreg extension code, for EXT1/EXT2/EXT4. */
   readonly extensionCode?: number;
   /**
-   * Set when an earlier BUILD on an imported object assigned this very attribute (e.g. BUILD on
-   * module `torch._utils` setting `_rebuild_tensor`): the loader then gets the assigned value, and
-   * the machine pushes that value instead of this import.
+   * Set when the pickle earlier stored something in place of this name or one of its dotted
+   * prefixes: a BUILD on an imported object assigning the attribute (BUILD on module
+   * `torch._utils` setting `_rebuild_tensor`), or a `sys.modules[...]` entry. The loader then gets
+   * the stored value: when that is an import, `module`/`name` are resolved through it (and
+   * `written` keeps the names as written); when it is the exact name, the machine pushes the
+   * stored value instead of this import.
    */
   readonly replacedBy?: { readonly offset: number };
 }

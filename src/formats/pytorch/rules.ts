@@ -7,6 +7,7 @@ export const PYTORCH_RULE = {
   unexpectedPickle: "pytorch.unexpected-pickle",
   unusedStorage: "pytorch.unused-storage",
   torchscriptEscape: "torchscript.escape",
+  torchscript: "pytorch.torchscript",
 } as const;
 
 export const PYTORCH_RULES: readonly RuleInfo[] = Object.freeze([
@@ -33,6 +34,12 @@ export const PYTORCH_RULES: readonly RuleInfo[] = Object.freeze([
   {
     id: PYTORCH_RULE.unusedStorage,
     description: "Storage members no persistent id refers to; never read by torch.load.",
+  },
+  {
+    id: PYTORCH_RULE.torchscript,
+    severity: "info",
+    description:
+      "A TorchScript archive (torch.jit.save): torch.load hands it to torch.jit.load, even with weights_only=True before PyTorch 2.6 (CVE-2025-32434), and its scripted code can run while loading.",
   },
   {
     id: PYTORCH_RULE.torchscriptEscape,

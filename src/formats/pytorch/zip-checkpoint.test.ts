@@ -71,6 +71,21 @@ describe("PyTorch zip checks", () => {
     expect(a.children.map((c) => c.name)).toContain("archive/extra/hidden.pkl");
   });
 
+  it("recognises a TorchScript archive (constants.pkl), which torch.load hands to torch.jit.load", async () => {
+    const a = await analyse([
+      { name: "m/data.pkl", data: dataPkl([]) },
+      { name: "m/constants.pkl", data: dataPkl([]) },
+      { name: "m/code/__torch__.py", data: "def forward(self):\n  return 1\n" },
+    ]);
+    const hit = a.findings.find((f) => f.rule === "pytorch.torchscript");
+    expect(hit?.severity).toBe("info");
+    expect(hit?.message).toContain("torch.jit.load");
+    expect(hit?.references).toContain("CVE-2025-32434");
+    // a plain torch.save checkpoint is not TorchScript
+    const plain = await analyse([{ name: "archive/data.pkl", data: dataPkl([]) }]);
+    expect(rules(plain)).not.toContain("pytorch.torchscript");
+  });
+
   it("scans TorchScript code for escapes", async () => {
     const a = await analyse([
       { name: "m/data.pkl", data: dataPkl([]) },

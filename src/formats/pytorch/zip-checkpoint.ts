@@ -64,6 +64,18 @@ export async function checkPytorchZip(
     }
   }
 
+  // torch.load's own test (_is_torchscript_zip): a constants.pkl record in the archive.
+  const constants = entries.find((e) => !e.isDirectory && e.name === `${root}/constants.pkl`);
+  if (constants) {
+    findings.push({
+      rule: PYTORCH_RULE.torchscript,
+      severity: "info",
+      message: `TorchScript archive (${root}/constants.pkl): torch.load hands it to torch.jit.load — even with weights_only=True before PyTorch 2.6 (CVE-2025-32434) — which builds the model from the archive's own code/ and runs scripted methods such as __setstate__ while loading. The TorchScript code was scanned too.`,
+      offset: constants.localHeaderOffset,
+      references: ["CVE-2025-32434", "GHSA-53q9-r3pm-6pq6"],
+    });
+  }
+
   const chosen = dataPkl[0];
   if (chosen) findings.push(...(await checkStorages(entries, root, chosen, ctx, read)));
 
