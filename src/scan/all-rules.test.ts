@@ -7,7 +7,7 @@ describe("allRules", () => {
     const ids = rules.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const r of rules) {
-      expect(r.id).toMatch(/^[a-z0-9]+(\.[a-z0-9-]+)+$/);
+      expect(r.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9-]+)+$/);
       expect(r.description.length).toBeGreaterThan(10);
     }
   });

@@ -1,0 +1,206 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { memorySource } from "../../core/byte-source.js";
+import { DEFAULT_LIMITS } from "../../core/limits.js";
+import { BUILTIN_POLICY } from "../../policy/index.js";
+import type { ArtifactResult } from "../../scan/results.js";
+import { collectFindings, scanArtifact } from "../../scan/scan-artifact.js";
+import { onnxFormat } from "../onnx/index.js";
+import { pickleFormat } from "../pickle/index.js";
+import { tensorflowFormat } from "../tensorflow/index.js";
+import type { FormatAnalyser, Probe, ScanContext } from "../types.js";
+import { zipFormat } from "../zip/index.js";
+import { ASSOCIATED_FILES_CHILD, analyseTflite, detectTflite, tfliteFormat } from "./index.js";
+import { readTfliteModel } from "./read-model.js";
+
+const FORMATS: readonly FormatAnalyser[] = [
+  tfliteFormat,
+  zipFormat,
+  onnxFormat,
+  tensorflowFormat,
+  pickleFormat,
+];
+const FIXTURES = join(import.meta.dirname, "../../../test/fixtures");
+const DIR = join(FIXTURES, "tflite");
+const ctx = (): ScanContext => ({ limits: DEFAULT_LIMITS, policy: BUILTIN_POLICY, depth: 0 });
+
+interface Entry {
+  file: string;
+  expect: "safe" | "suspicious" | "malicious" | "error";
+  format: string;
+  rule: string | null;
+  op: string | null;
+  technique: string;
+  proof: string;
+}
+const manifest: { fixtures: Entry[] } = JSON.parse(
+  readFileSync(join(DIR, "manifest.json"), "utf8"),
+);
+
+async function scan(path: string, name = path): Promise<ArtifactResult> {
+  return scanArtifact(
+    { file: name, member: [], source: memorySource(readFileSync(path)) },
+    ctx(),
+    FORMATS,
+  );
+}
+
+function probeOf(bytes: Uint8Array): Probe {
+  const head = bytes.subarray(0, 64 * 1024 + 22);
+  return {
+    head,
+    tail: bytes.subarray(Math.max(0, bytes.length - 64 * 1024 - 22)),
+    size: bytes.length,
+  };
+}
+
+/**
+ * Every file in the other formats' fixture folders (pickle, torch zips, joblib, numpy, tar and
+ * these protobuf/FlatBuffer formats), except the folders named.
+ */
+function otherFixtures(except: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  const folders = [
+    "pickle",
+    "torch",
+    "joblib",
+    "numpy",
+    "tar",
+    "zip",
+    "onnx",
+    "tensorflow",
+    "tflite",
+  ];
+  for (const name of folders) {
+    const p = join(FIXTURES, name);
+    if (!except.includes(name) && existsSync(p)) walk(p);
+  }
+  return out;
+}
+
+describe("tflite fixtures (manifest, through the engine)", () => {
+  it("cover benign, suspicious and malformed files, labelled as not executed", () => {
+    expect(new Set(manifest.fixtures.map((e) => e.expect))).toEqual(
+      new Set(["safe", "suspicious", "error"]),
+    );
+    for (const e of manifest.fixtures) expect(e.proof, e.file).toMatch(/not executable here/);
+  });
+
+  it.each(manifest.fixtures.map((e) => [e.file, e] as const))("%s", async (file, entry) => {
+    const result = await scan(join(DIR, file), file);
+    const findings = collectFindings(result);
+    const described = findings.map((f) => `${f.severity} ${f.rule}: ${f.message}`).join("\n");
+    expect(result.format, described).toBe(entry.format);
+    expect(result.verdict, `${entry.technique}\n${described}`).toBe(entry.expect);
+    if (entry.rule)
+      expect(
+        findings.map((f) => f.rule),
+        described,
+      ).toContain(entry.rule);
+    if (entry.op) expect(described).toContain(entry.op);
+    if (entry.expect === "safe") {
+      for (const f of findings) expect(["low", "info"], described).toContain(f.severity);
+    }
+  });
+
+  it("reads operator codes like the interpreter (max of builtin and deprecated codes)", async () => {
+    const { info, error } = await readTfliteModel(
+      memorySource(readFileSync(join(DIR, "malicious/custom_op_deprecated_code.tflite"))),
+    );
+    expect(error).toBeUndefined();
+    expect(info.operatorCodes).toMatchObject([{ builtinCode: 32, customCode: "EvilCustomOp" }]);
+    expect(info.version).toBe(3);
+  });
+
+  it("hands an appended zip of associated files to the engine", async () => {
+    const model = readFileSync(join(DIR, "malicious/custom_op.tflite"));
+    const zip = readFileSync(join(FIXTURES, "torch/malicious/state_dict_payload.pt"));
+    const bytes = new Uint8Array([...model, ...zip]);
+    const result = await scanArtifact(
+      { file: "m.tflite", member: [], source: memorySource(bytes) },
+      ctx(),
+      FORMATS,
+    );
+    expect(result.format).toBe("tflite");
+    expect(result.children.map((c) => [c.member.at(-1), c.format])).toEqual([
+      [ASSOCIATED_FILES_CHILD, "pytorch-zip"],
+    ]);
+    expect(result.verdict).toBe("malicious");
+  });
+});
+
+describe("detectTflite", () => {
+  it("detects every fixture", () => {
+    for (const e of manifest.fixtures)
+      expect(detectTflite(probeOf(readFileSync(join(DIR, e.file)))), e.file).toBe(true);
+  });
+
+  it("does not fire on other formats' fixtures or random bytes", () => {
+    for (const p of otherFixtures(["tflite"]))
+      expect(detectTflite(probeOf(readFileSync(p))), p).toBe(false);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => !detectTflite(probeOf(bytes))),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe("readTfliteModel on hostile input", () => {
+  const base = readFileSync(join(DIR, "malicious/custom_op.tflite"));
+  it("never throws and terminates on mutated models", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.nat(base.length),
+        async (edits, cut) => {
+          const bytes = new Uint8Array(base.subarray(0, Math.max(1, cut)));
+          for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
+          const a = await analyseTflite(
+            { file: "m.tflite", member: [], source: memorySource(bytes) },
+            ctx(),
+          );
+          expect(a.format).toBe("tflite");
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never throws on random bytes behind the identifier", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), async (rest) => {
+        const bytes = new Uint8Array([8, 0, 0, 0, 0x54, 0x46, 0x4c, 0x33, ...rest]);
+        await readTfliteModel(memorySource(bytes));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("refuses an operator_codes vector claiming 2^32-1 entries without reading them", async () => {
+    const bytes = new Uint8Array(64);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, 16, true); // root table at 16
+    bytes.set([0x54, 0x46, 0x4c, 0x33], 4); // "TFL3"
+    view.setUint16(8, 8, true); // vtable at 8: 8 bytes
+    view.setUint16(10, 8, true); // table: 8 bytes
+    view.setUint16(12, 0, true); // field 0 (version) absent
+    view.setUint16(14, 4, true); // field 1 (operator_codes) at table + 4
+    view.setInt32(16, 8, true); // soffset: vtable at 16 - 8
+    view.setUint32(20, 12, true); // operator_codes vector at 20 + 12 = 32
+    view.setUint32(32, 0xffffffff, true); // claimed length
+    const { error } = await readTfliteModel(memorySource(bytes));
+    expect(error?.message).toContain("operator_codes");
+  });
+});
