@@ -1,9 +1,12 @@
 import { CommanderError } from "commander";
 import { writeRulesMarkdown } from "../report/rules-doc.js";
 import { allRules } from "../scan/all-rules.js";
+import { PolicyFileError } from "../sources/policy-file-loader.js";
 import { PathError } from "../sources/walk.js";
+import { UsageError } from "./errors.js";
 import { EXIT } from "./exit-code.js";
 import { createProgram } from "./program.js";
+import { runPolicyShow } from "./run-policy-show.js";
 import { runScan, type Terminal } from "./run-scan.js";
 
 /** The one place that turns outcomes into exit codes (0/1/2) and errors into messages. */
@@ -27,6 +30,7 @@ export async function main(argv: readonly string[], term: Terminal): Promise<num
                 .join(""),
         );
       },
+      policyShow: (options) => runPolicyShow(options, term),
     },
     { writeOut: (text) => term.stdout.write(text), writeErr: (text) => term.stderr.write(text) },
   );
@@ -38,7 +42,11 @@ export async function main(argv: readonly string[], term: Terminal): Promise<num
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? EXIT.clean : EXIT.usage;
     }
-    if (error instanceof PathError) {
+    if (
+      error instanceof PathError ||
+      error instanceof PolicyFileError ||
+      error instanceof UsageError
+    ) {
       term.stderr.write(`modelvet: ${error.message}\n`);
       return EXIT.usage;
     }

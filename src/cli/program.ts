@@ -2,19 +2,34 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { isSeverity, SEVERITIES, type Severity } from "../core/finding.js";
 import { VERSION } from "../version.js";
 
-export const OUTPUT_FORMATS = ["text", "json"] as const;
+export const OUTPUT_FORMATS = ["text", "json", "sarif", "cyclonedx", "html"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** Which policy file to use: a path, none (`--no-policy`), or the one found upward (undefined). */
+export type PolicyChoice = string | false | undefined;
 
 /** What `modelvet scan` was asked to do, after parsing and checking argv. */
 export interface ScanCommandOptions {
   paths: string[];
   format: OutputFormat;
   output?: string;
-  failOn: Severity | "none";
+  /** Undefined when not given: the policy file's `fail-on`, else `medium`. */
+  failOn?: Severity | "none";
   color: boolean;
   verbose: boolean;
+  quiet: boolean;
   hash: boolean;
   progress: boolean;
+  policy?: PolicyChoice;
+  baseline?: string;
+  writeBaseline?: string;
+}
+
+/** What `modelvet policy show` was asked to do. */
+export interface PolicyShowOptions {
+  /** Where to look for `modelvet.yaml` from. @default "." */
+  path: string;
+  policy?: PolicyChoice;
 }
 
 function parseFailOn(value: string): Severity | "none" {
@@ -30,6 +45,7 @@ export function createProgram(
   actions: {
     scan: (options: ScanCommandOptions) => Promise<void>;
     rules: (options: { markdown: boolean }) => void;
+    policyShow: (options: PolicyShowOptions) => Promise<void>;
   },
   output: { writeOut: (text: string) => void; writeErr: (text: string) => void },
 ): Command {
@@ -60,34 +76,78 @@ export function createProgram(
     .addOption(
       new Option(
         "--fail-on <severity>",
-        "exit 1 when a finding is at or above this severity (critical, high, medium, low, info, none)",
-      )
-        .argParser(parseFailOn)
-        .default("medium"),
+        "exit 1 when a finding is at or above this severity (critical, high, medium, low, info, " +
+          "none; default: the policy file's fail-on, else medium)",
+      ).argParser(parseFailOn),
     )
     .option("--no-color", "never colour the output (also: NO_COLOR=1)")
-    .option("-v, --verbose", "also list files that are not model formats", false)
+    .addOption(
+      new Option(
+        "-v, --verbose",
+        "text: also list files that are not model formats, info findings and set-aside findings",
+      ).default(false),
+    )
+    .addOption(
+      new Option(
+        "-q, --quiet",
+        "text: only files with findings at or above --fail-on, and the summary",
+      )
+        .default(false)
+        .conflicts("verbose"),
+    )
     .option("--no-hash", "skip the SHA-256 of each file (saves reading whole files)")
     .option("--no-progress", "no progress line on stderr")
+    .option(
+      "--policy <file>",
+      "policy file to apply (default: modelvet.yaml found upward from the first path)",
+    )
+    .option("--no-policy", "apply no policy file, only the built-in policy")
+    .option("--baseline <file>", "report only findings not in this baseline (see --write-baseline)")
+    .option("--write-baseline <file>", "write the findings of this run as a baseline file")
     .addHelpText(
       "after",
       "\nExit codes: 0 nothing at or above --fail-on; 1 findings at or above it (or a file that could\n" +
-        "not be analysed); 2 usage error, missing path or internal error.\n\n" +
+        "not be analysed); 2 usage error, missing path, bad policy or baseline file, or internal error.\n" +
+        "Findings set aside by the policy file's ignores or a baseline never count.\n\n" +
         "Examples:\n  modelvet scan model.bin\n  modelvet scan ./checkpoints --format json -o report.json\n" +
-        "  modelvet scan model.pt --fail-on critical",
+        "  modelvet scan . --format sarif -o modelvet.sarif\n  modelvet scan . --format html -o report.html\n" +
+        "  modelvet scan model.pt --fail-on critical\n" +
+        "  modelvet scan models/ --write-baseline .modelvet-baseline.json\n" +
+        "  modelvet scan models/ --baseline .modelvet-baseline.json",
     )
     .action(async (paths: string[], raw: Record<string, unknown>) => {
       const options: ScanCommandOptions = {
         paths,
         format: raw.format as OutputFormat,
-        failOn: raw.failOn as Severity | "none",
         color: raw.color !== false,
         verbose: raw.verbose === true,
+        quiet: raw.quiet === true,
         hash: raw.hash !== false,
         progress: raw.progress !== false,
       };
+      if (raw.failOn !== undefined) options.failOn = raw.failOn as Severity | "none";
       if (typeof raw.output === "string") options.output = raw.output;
+      if (typeof raw.policy === "string" || raw.policy === false) options.policy = raw.policy;
+      if (typeof raw.baseline === "string") options.baseline = raw.baseline;
+      if (typeof raw.writeBaseline === "string") options.writeBaseline = raw.writeBaseline;
       await actions.scan(options);
+    });
+  const policy = program
+    .command("policy")
+    .description("Inspect the policy file (modelvet.yaml; see docs/policy.md).");
+  policy
+    .command("show")
+    .description(
+      "Print the policy in force for PATH as YAML: the policy file found upward from PATH (or\n" +
+        "--policy) merged with the defaults.",
+    )
+    .argument("[path]", "where the scan would start", ".")
+    .option("--policy <file>", "this policy file instead of the one found upward")
+    .option("--no-policy", "no policy file: the defaults only")
+    .action(async (path: string, raw: Record<string, unknown>) => {
+      const options: PolicyShowOptions = { path };
+      if (typeof raw.policy === "string" || raw.policy === false) options.policy = raw.policy;
+      await actions.policyShow(options);
     });
   program
     .command("rules")

@@ -1,11 +1,20 @@
-import { writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { createPolicy } from "../policy/index.js";
+import { parseBaseline, writeBaseline } from "../report/baseline.js";
+import { writeCycloneDx } from "../report/cyclonedx.js";
+import { writeHtml } from "../report/html.js";
 import { writeJson } from "../report/json.js";
+import { writeSarif } from "../report/sarif.js";
 import { writeText } from "../report/text.js";
-import { type ScanInput, scan } from "../scan/scan.js";
+import { applyBaseline, applyPolicy } from "../scan/apply-policy.js";
+import { type ScanInput, type ScanReport, scan } from "../scan/scan.js";
 import { openFile } from "../sources/file-source.js";
 import { expandPaths } from "../sources/walk.js";
+import { UsageError } from "./errors.js";
 import { exitCodeFor } from "./exit-code.js";
 import type { ScanCommandOptions } from "./program.js";
+import { folderOf, relativeTo, resolvePolicy } from "./resolve-policy.js";
 
 export interface Terminal {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -13,28 +22,108 @@ export interface Terminal {
   env: NodeJS.ProcessEnv;
 }
 
-/** `modelvet scan`: expand paths, scan, write the report; returns the exit code. */
+/**
+ * `modelvet scan`: expand paths, find the policy, scan, apply the policy file's severities and
+ * ignores and the baseline, write the report; returns the exit code.
+ */
 export async function runScan(options: ScanCommandOptions, term: Terminal): Promise<number> {
   const paths = await expandPaths(options.paths);
+  const { path: policyPath, file: policyFile } = await resolvePolicy(
+    options.policy,
+    options.paths[0]!,
+  );
+  const failOn = options.failOn ?? policyFile.failOn ?? "medium";
+  const baseline =
+    options.baseline === undefined ? undefined : await readBaseline(options.baseline);
+
   const inputs: ScanInput[] = paths.map((path) => ({
     path,
     open: () => openFile(path, { hash: options.hash }),
   }));
   const showProgress = options.progress && term.stderr.isTTY === true && inputs.length > 1;
-  const report = await scan(inputs, {
+  const scanned = await scan(inputs, {
+    limits: policyFile.limits,
+    policy: createPolicy({ extraAllowed: policyFile.allow, extraDenied: policyFile.deny }),
     onFile: showProgress
       ? (_result, done, total) => term.stderr.write(`\r\u001b[2Kscanning ${done}/${total} files…`)
       : undefined,
   });
   if (showProgress) term.stderr.write("\r\u001b[2K");
 
+  const today = new Date().toISOString().slice(0, 10);
+  let report: ScanReport = applyPolicy(scanned, {
+    severity: policyFile.severity,
+    ignore: policyFile.ignore,
+    today,
+    pathFor: relativeTo(policyPath === null ? "." : folderOf(policyPath)),
+  });
+  report.policy = {
+    source: policyPath,
+    failOn,
+    allow: policyFile.allow,
+    deny: policyFile.deny,
+    severity: policyFile.severity,
+    ignore: policyFile.ignore,
+  };
+  for (const [i, rule] of policyFile.ignore.entries()) {
+    if (rule.expires !== undefined && rule.expires < today) {
+      term.stderr.write(
+        `modelvet: warning: ${policyPath}: ignore[${i}] (${rule.rule}) expired on ${rule.expires} and no longer applies\n`,
+      );
+    }
+  }
+  if (options.writeBaseline !== undefined) {
+    await writeFile(
+      options.writeBaseline,
+      writeBaseline(report, relativeTo(folderOf(options.writeBaseline))),
+    );
+  }
+  if (baseline !== undefined) {
+    report = applyBaseline(report, baseline, relativeTo(folderOf(baseline.file)));
+  }
+
   const toTerminal = options.output === undefined;
   const color = options.color && toTerminal && term.stdout.isTTY === true && !term.env.NO_COLOR;
-  const text =
-    options.format === "json"
-      ? writeJson(report)
-      : writeText(report, { color, verbose: options.verbose });
+  const text = render(report, options, color, failOn);
   if (options.output === undefined) term.stdout.write(text);
   else await writeFile(options.output, text);
-  return exitCodeFor(report, options.failOn);
+  return exitCodeFor(report, failOn);
+}
+
+function render(
+  report: ScanReport,
+  options: ScanCommandOptions,
+  color: boolean,
+  failOn: ScanCommandOptions["failOn"] & {},
+): string {
+  switch (options.format) {
+    case "json":
+      return writeJson(report);
+    case "sarif":
+      return writeSarif(report);
+    case "cyclonedx":
+      return writeCycloneDx(report, {
+        timestamp: new Date(),
+        serialNumber: `urn:uuid:${randomUUID()}`,
+      });
+    case "html":
+      return writeHtml(report, { generatedAt: new Date() });
+    case "text":
+      return writeText(report, { color, verbose: options.verbose, quiet: options.quiet, failOn });
+  }
+}
+
+async function readBaseline(path: string) {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `${path}: cannot read the baseline (${code === "ENOENT" ? "no such file" : (code ?? "error")})`,
+    );
+  }
+  const parsed = parseBaseline(text, path);
+  if (!parsed.ok) throw new UsageError(parsed.error);
+  return parsed.value;
 }

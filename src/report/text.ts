@@ -1,13 +1,23 @@
-import type { Finding, Severity } from "../core/finding.js";
+import { atLeast, type Finding, type Severity } from "../core/finding.js";
 import type { Verdict } from "../core/verdict.js";
-import type { FileResult } from "../scan/results.js";
+import type { FileResult, SuppressedFinding } from "../scan/results.js";
 import type { ScanReport } from "../scan/scan.js";
 
 export interface TextOptions {
   /** ANSI colours (the CLI turns them on for a terminal without NO_COLOR). @default false */
   color?: boolean;
-  /** Also list files that are not models. @default false */
+  /**
+   * Also list files that are not models, info findings, and findings set aside by the policy
+   * file or a baseline. @default false
+   */
   verbose?: boolean;
+  /**
+   * Only files with a finding at or above `failOn` (or that could not be analysed), and only
+   * those findings, then the summary. Wins over `verbose`. @default false
+   */
+  quiet?: boolean;
+  /** The threshold `quiet` keeps. @default "medium" */
+  failOn?: Severity | "none";
 }
 
 const ANSI = {
@@ -39,21 +49,50 @@ const SEVERITY_STYLE: Record<Severity, Style> = {
 export function writeText(report: ScanReport, options: TextOptions = {}): string {
   const paint = (style: Style, text: string) =>
     options.color ? `\u001b[${ANSI[style]}m${text}\u001b[0m` : text;
+  const verbose = options.verbose === true && options.quiet !== true;
+  const failOn = options.failOn ?? "medium";
+  const counts = (f: Finding) =>
+    options.quiet
+      ? failOn !== "none" && atLeast(f.severity, failOn)
+      : verbose || f.severity !== "info";
   const lines: string[] = [];
   for (const file of report.files) {
-    if (!options.verbose && file.format === null && file.findings.length === 0) continue;
-    lines.push(...fileLines(file, paint));
+    const shown = file.findings.filter(counts);
+    if (options.quiet) {
+      if (
+        shown.length === 0 &&
+        !(file.verdict === "error" && failOn !== "none" && atLeast("high", failOn))
+      )
+        continue;
+    } else if (!verbose && file.format === null && file.findings.length === 0) continue;
+    lines.push(...fileLines(file, shown, verbose ? (file.suppressed ?? []) : [], paint));
   }
   if (lines.length > 0) lines.push("");
   lines.push(summaryLine(report, paint));
   return `${lines.join("\n")}\n`;
 }
 
-function fileLines(file: FileResult, paint: (s: Style, t: string) => string): string[] {
+function fileLines(
+  file: FileResult,
+  findings: readonly Finding[],
+  suppressed: readonly SuppressedFinding[],
+  paint: (s: Style, t: string) => string,
+): string[] {
   const verdict = paint(VERDICT_STYLE[file.verdict], file.verdict.toUpperCase());
   const format = file.format ?? "not a model format";
   const lines = [`${paint("bold", file.path)}  ${verdict}  ${paint("dim", `(${format})`)}`];
-  for (const finding of file.findings) lines.push(...findingLines(finding, paint));
+  for (const finding of findings) lines.push(...findingLines(finding, paint));
+  for (const finding of suppressed) {
+    lines.push(
+      ...findingLines(finding, paint).map((line) => paint("dim", line)),
+      paint(
+        "dim",
+        `      set aside (${finding.suppression.kind}): ${finding.suppression.reason}${
+          finding.suppression.expires ? ` (until ${finding.suppression.expires})` : ""
+        }`,
+      ),
+    );
+  }
   return lines;
 }
 
@@ -85,5 +124,9 @@ function summaryLine(report: ScanReport, paint: (s: Style, t: string) => string)
   const models = summary.files - summary.unrecognised;
   const others =
     summary.unrecognised > 0 ? `; ${summary.unrecognised} other files are not model formats` : "";
-  return `Scanned ${models} model file${models === 1 ? "" : "s"}: ${parts.join(", ")}${others}.`;
+  const suppressed =
+    summary.suppressed !== undefined && summary.suppressed > 0
+      ? `; ${summary.suppressed} finding${summary.suppressed === 1 ? "" : "s"} set aside by the policy file or baseline`
+      : "";
+  return `Scanned ${models} model file${models === 1 ? "" : "s"}: ${parts.join(", ")}${others}${suppressed}.`;
 }

@@ -15,6 +15,18 @@ export interface ArtifactResult {
   details?: Record<string, string | number | boolean>;
 }
 
+/** Why a finding does not count: an `ignore` entry of the policy file, or a baseline. */
+export interface Suppression {
+  kind: "ignore" | "baseline";
+  /** The ignore's reason, or which baseline holds the finding. */
+  reason: string;
+  /** Last day (YYYY-MM-DD) the ignore applies, when it has one. */
+  expires?: string;
+}
+
+/** A finding kept in the report for the record, but left out of verdicts and exit codes. */
+export type SuppressedFinding = Finding & { suppression: Suppression };
+
 /** One scanned file, as reported (schema: docs/result-schema.json). */
 export interface FileResult {
   /** The path or URL as the user named it. */
@@ -32,4 +44,9 @@ export interface FileResult {
   children: ArtifactResult[];
   details?: Record<string, string | number | boolean>;
   timings: { analyseMs: number };
+  /**
+   * Findings an ignore or the baseline set aside (scan/apply-policy.ts); they are not in
+   * `findings` and count for neither the verdict nor the exit code. Absent when none.
+   */
+  suppressed?: SuppressedFinding[];
 }

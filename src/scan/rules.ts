@@ -16,6 +16,11 @@ export const SCAN_RULES: readonly RuleInfo[] = Object.freeze([
     description: "An analyser failed on this input (a modelvet bug); the file fails closed.",
   },
   {
+    id: "policy.ignore-expired",
+    description:
+      "An ignore in the policy file (modelvet.yaml) has expired, so the finding it accepted counts again (info).",
+  },
+  {
     id: "limits.exceeded",
     description:
       "A size, count, depth or time limit was reached; what lies beyond it was not analysed.",

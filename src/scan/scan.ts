@@ -4,6 +4,7 @@ import type { Verdict } from "../core/verdict.js";
 import { FORMATS } from "../formats/registry.js";
 import type { FormatAnalyser, ScanContext } from "../formats/types.js";
 import { BUILTIN_POLICY } from "../policy/index.js";
+import type { PolicyInForce } from "../policy/policy-file.js";
 import type { Policy } from "../policy/types.js";
 import { RESULT_SCHEMA_VERSION, VERSION } from "../version.js";
 import type { FileResult } from "./results.js";
@@ -45,6 +46,8 @@ export interface ScanSummary {
   /** Files whose bytes match no model format (not counted as safe models). */
   unrecognised: number;
   findings: number;
+  /** Findings set aside by the policy file's ignores or a baseline (absent when none). */
+  suppressed?: number;
 }
 
 /** The whole report of one run (docs/result-schema.json). */
@@ -54,6 +57,10 @@ export interface ScanReport {
   limits: Limits;
   files: FileResult[];
   summary: ScanSummary;
+  /** The user policy in force, when the CLI applied one (scan/apply-policy.ts). */
+  policy?: PolicyInForce;
+  /** The baseline whose findings were set aside, when one was given. */
+  baseline?: { file: string; findings: number };
 }
 
 export async function scanFile(
