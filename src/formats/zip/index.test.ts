@@ -5,7 +5,7 @@ import { memorySource, readAll } from "../../core/byte-source.js";
 import { DEFAULT_LIMITS } from "../../core/limits.js";
 import type { Policy } from "../../policy/types.js";
 import type { Analysis, Probe, ScanContext } from "../types.js";
-import { detectZip, PREFIX_CHILD, zipFormat } from "./index.js";
+import { detectZip, PREFIX_CHILD, WHOLE_FILE_CHILD, zipFormat } from "./index.js";
 
 const PICKLE = Uint8Array.from([0x80, 0x04, 0x4e, 0x2e]);
 const policy: Policy = {
@@ -107,11 +107,21 @@ describe("zipFormat.analyse", () => {
     expect(rules(a)).toEqual(["zip.unsupported-method"]);
   });
 
-  it("hands prepended bytes back as a child too", async () => {
+  it("hands a prepended pickle back as the whole file, read as a pickle from offset 0", async () => {
     const a = await analyseBuilt([{ name: "x.txt", data: "hi" }], { prepend: PICKLE });
     expect(rules(a)).toEqual(["zip.prepended-data"]);
+    expect(a.children.map((c) => c.name)).toEqual(["x.txt", WHOLE_FILE_CHILD]);
+    const whole = a.children[1]!;
+    expect(whole.hint).toBe("pickle");
+    expect(whole.source.size).toBeGreaterThan(PICKLE.length);
+    expect((await readAll(whole.source)).subarray(0, PICKLE.length)).toEqual(PICKLE);
+  });
+
+  it("hands other prepended bytes back as a child of their own", async () => {
+    const prefix = new Uint8Array([0x00, 0xff, 0xfe, 0x01]);
+    const a = await analyseBuilt([{ name: "x.txt", data: "hi" }], { prepend: prefix });
     expect(a.children.map((c) => c.name)).toEqual(["x.txt", PREFIX_CHILD]);
-    expect(await readAll(a.children[1]!.source)).toEqual(PICKLE);
+    expect(await readAll(a.children[1]!.source)).toEqual(prefix);
   });
 
   it("reports not-a-zip as unanalysable rather than throwing", async () => {

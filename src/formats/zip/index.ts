@@ -1,5 +1,6 @@
 import { sliceSource } from "../../core/byte-source.js";
 import type { LocalFinding } from "../../core/finding.js";
+import { pickleFormat } from "../pickle/index.js";
 import { checkPytorchZip } from "../pytorch/zip-checkpoint.js";
 import {
   type Analysis,
@@ -17,6 +18,8 @@ import { findEocdSignatures, openZip, readZipMember, type ZipArchive } from "./z
 const LOCAL_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 /** Child name for the bytes that precede the archive. */
 export const PREFIX_CHILD = "(bytes before the archive)";
+/** Child name for the whole file read as a pickle from offset 0, as a non-zip loader reads it. */
+export const WHOLE_FILE_CHILD = "(the whole file, as pickle.load reads it)";
 
 /** `PK\x03\x04` at the start, or an end record in the tail (bytes prepended to an archive). */
 export function detectZip(probe: Probe): boolean {
@@ -123,13 +126,19 @@ async function analyseArchive(archive: ZipArchive, ctx: ScanContext): Promise<An
     );
   }
 
-  // Bytes before the archive are what a loader reading from the start sees (torch.load takes a
-  // file that does not start with PK\x03\x04 for a plain pickle): analyse them too.
+  // Bytes before the archive are what a loader reading from the start sees: torch.load takes a
+  // file that does not start with PK\x03\x04 for a pickle, and pickle.load reads on past where
+  // the archive starts (a BINBYTES can swallow the whole zip and the payload follow it). So when
+  // those bytes open a pickle, the whole file is analysed as one; otherwise just the prefix.
   if (archive.leadingBytes > 0) {
-    children.push({
-      name: PREFIX_CHILD,
-      source: sliceSource(archive.source, 0, archive.leadingBytes),
-    });
+    const prefix = sliceSource(archive.source, 0, archive.leadingBytes);
+    const head = await prefix.read(0, Math.min(prefix.size, 16));
+    const opensPickle = pickleFormat.detect({ head, tail: head, size: prefix.size });
+    children.push(
+      opensPickle
+        ? { name: WHOLE_FILE_CHILD, source: archive.source, hint: pickleFormat.id }
+        : { name: PREFIX_CHILD, source: prefix },
+    );
   }
 
   return {
