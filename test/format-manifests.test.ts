@@ -1,7 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FileResult } from "../src/scan/results.js";
+import { scan } from "../src/scan/scan.js";
+import { openFile } from "../src/sources/file-source.js";
+import { expandPaths } from "../src/sources/walk.js";
 import { scanPath } from "./scan-helpers.js";
 
 /**
@@ -73,3 +76,24 @@ for (const dir of DIRS) {
     });
   });
 }
+
+describe("a whole Hugging Face repository folder, scanned as one unit", () => {
+  const dir = join(import.meta.dirname, "fixtures", "hf-repo");
+  it("gives every file in it, found by walking the folder, its own verdict and findings", async () => {
+    const manifest: { fixtures: Entry[] } = JSON.parse(
+      readFileSync(join(dir, "manifest.json"), "utf8"),
+    );
+    const paths = (await expandPaths([dir])).filter((p) => !p.endsWith("manifest.json"));
+    const report = await scan(paths.map((path) => ({ path, open: () => openFile(path) })));
+    const byPath = new Map(report.files.map((f) => [relative(dir, f.path), f]));
+    expect([...byPath.keys()].sort()).toEqual(manifest.fixtures.map((e) => e.file).sort());
+    for (const entry of manifest.fixtures) {
+      const result = byPath.get(entry.file)!;
+      expect(result.verdict, `${entry.file}\n${describeResult(result)}`).toBe(entry.expect);
+      for (const f of result.findings) expect(f.location.file).toBe(result.path);
+    }
+    expect(report.summary.verdicts.malicious).toBe(
+      manifest.fixtures.filter((e) => e.expect === "malicious").length,
+    );
+  });
+});
