@@ -1,91 +1,22 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  ctx,
+  otherFixtures,
+  probeOf,
+  readManifest,
+  scanFixture,
+} from "../../../test/protobuf-format-fixtures.js";
 import { memorySource } from "../../core/byte-source.js";
-import { DEFAULT_LIMITS } from "../../core/limits.js";
-import { BUILTIN_POLICY } from "../../policy/index.js";
-import type { ArtifactResult } from "../../scan/results.js";
-import { collectFindings, scanArtifact } from "../../scan/scan-artifact.js";
-import { pickleFormat } from "../pickle/index.js";
-import { tensorflowFormat } from "../tensorflow/index.js";
-import { tfliteFormat } from "../tflite/index.js";
-import type { FormatAnalyser, Probe, ScanContext } from "../types.js";
-import { zipFormat } from "../zip/index.js";
+import { collectFindings } from "../../scan/scan-artifact.js";
 import { externalPathProblems } from "./external-path.js";
-import { analyseOnnx, detectOnnx, onnxFormat } from "./index.js";
+import { analyseOnnx, detectOnnx } from "./index.js";
 
-const FORMATS: readonly FormatAnalyser[] = [
-  tfliteFormat,
-  zipFormat,
-  onnxFormat,
-  tensorflowFormat,
-  pickleFormat,
-];
-const FIXTURES = join(import.meta.dirname, "../../../test/fixtures");
-const DIR = join(FIXTURES, "onnx");
-const ctx = (): ScanContext => ({ limits: DEFAULT_LIMITS, policy: BUILTIN_POLICY, depth: 0 });
-
-interface Entry {
-  file: string;
-  expect: "safe" | "suspicious" | "malicious" | "error";
-  format: string;
-  rule: string | null;
-  op: string | null;
-  technique: string;
-  proof: string;
-}
-const manifest: { fixtures: Entry[] } = JSON.parse(
-  readFileSync(join(DIR, "manifest.json"), "utf8"),
-);
-
-async function scan(path: string, name = path): Promise<ArtifactResult> {
-  return scanArtifact(
-    { file: name, member: [], source: memorySource(readFileSync(path)) },
-    ctx(),
-    FORMATS,
-  );
-}
-
-function probeOf(bytes: Uint8Array): Probe {
-  const head = bytes.subarray(0, 64 * 1024 + 22);
-  return {
-    head,
-    tail: bytes.subarray(Math.max(0, bytes.length - 64 * 1024 - 22)),
-    size: bytes.length,
-  };
-}
-
-/**
- * Every file in the other formats' fixture folders (pickle, torch zips, joblib, numpy, tar and
- * these protobuf/FlatBuffer formats), except the folders named.
- */
-function otherFixtures(except: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  const folders = [
-    "pickle",
-    "torch",
-    "joblib",
-    "numpy",
-    "tar",
-    "zip",
-    "onnx",
-    "tensorflow",
-    "tflite",
-  ];
-  for (const name of folders) {
-    const p = join(FIXTURES, name);
-    if (!except.includes(name) && existsSync(p)) walk(p);
-  }
-  return out;
-}
+const { dir: DIR, fixtures } = readManifest("onnx");
+const manifest = { fixtures };
+const scan = scanFixture;
 
 describe("onnx fixtures (manifest, through the engine)", () => {
   it("cover benign, malicious and malformed files; proofs are stated", () => {
