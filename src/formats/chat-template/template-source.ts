@@ -1,3 +1,5 @@
+import { SIMPLE_ESCAPES } from "../python-source/python-literal.js";
+
 /**
  * A first, linear pass over a template's source that finds what Jinja2's own lexer finds: text,
  * comments, code (`{{ … }}`, `{% … %}`) and the string literals inside code, decoded the way
@@ -56,19 +58,6 @@ function namedCharacter(name: string): string | undefined {
   }
   return undefined;
 }
-
-const SIMPLE_ESCAPES: Record<string, string> = {
-  "\\": "\\",
-  "'": "'",
-  '"': '"',
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-};
 
 const isHex = (s: string) => /^[0-9a-fA-F]+$/.test(s);
 

@@ -1,3 +1,4 @@
+import { SIMPLE_ESCAPES } from "../python-source/python-literal.js";
 /**
  * A small, bounded parser for Python literals — what `ast.literal_eval` accepts and NumPy uses to
  * read a `.npy` header. It reads the text as DATA: nothing is evaluated, no name is looked up.
@@ -30,19 +31,6 @@ export interface PyLiteralOptions {
 }
 
 class LiteralError extends Error {}
-
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  "\\": "\\",
-  "'": "'",
-  '"': '"',
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-};
 
 class Parser {
   pos = 0;

@@ -4,7 +4,8 @@ export interface PythonLiteral {
   bytes: boolean;
 }
 
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+/** Python's one-character escapes (`\\n`, `\\t`, …), shared by every reader of Python literals. */
+export const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   "\\": "\\",
   "'": "'",
   '"': '"',
