@@ -6,6 +6,7 @@ import { PathError } from "../sources/walk.js";
 import { UsageError } from "./errors.js";
 import { EXIT } from "./exit-code.js";
 import { createProgram } from "./program.js";
+import { runConvert } from "./run-convert.js";
 import { runPolicyShow } from "./run-policy-show.js";
 import { runScan, type Terminal } from "./run-scan.js";
 
@@ -31,6 +32,9 @@ export async function main(argv: readonly string[], term: Terminal): Promise<num
         );
       },
       policyShow: (options) => runPolicyShow(options, term),
+      convert: async (options) => {
+        code = await runConvert(options, term);
+      },
     },
     { writeOut: (text) => term.stdout.write(text), writeErr: (text) => term.stderr.write(text) },
   );

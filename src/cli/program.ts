@@ -25,6 +25,16 @@ export interface ScanCommandOptions {
   writeBaseline?: string;
 }
 
+/** What `modelvet convert` was asked to do. */
+export interface ConvertCommandOptions {
+  /** A checkpoint file, or a Hugging Face model folder. */
+  input: string;
+  /** The safetensors file to write (files only; default: the input's name with `.safetensors`). */
+  output?: string;
+  dropNonTensors: boolean;
+  force: boolean;
+}
+
 /** What `modelvet policy show` was asked to do. */
 export interface PolicyShowOptions {
   /** Where to look for `modelvet.yaml` from. @default "." */
@@ -46,6 +56,7 @@ export function createProgram(
     scan: (options: ScanCommandOptions) => Promise<void>;
     rules: (options: { markdown: boolean }) => void;
     policyShow: (options: PolicyShowOptions) => Promise<void>;
+    convert?: (options: ConvertCommandOptions) => Promise<void>;
   },
   output: { writeOut: (text: string) => void; writeErr: (text: string) => void },
 ): Command {
@@ -148,6 +159,37 @@ export function createProgram(
       const options: PolicyShowOptions = { path };
       if (typeof raw.policy === "string" || raw.policy === false) options.policy = raw.policy;
       await actions.policyShow(options);
+    });
+  program
+    .command("convert")
+    .description(
+      "Convert a pickle checkpoint (PyTorch zip or legacy, .npy/.npz, pickle or joblib of arrays)\n" +
+        "to safetensors without running it: tensors are rebuilt from the storages by modelvet's own\n" +
+        "pickle reader, and anything beyond the tensor constructors is refused. Given a Hugging Face\n" +
+        "model folder, converts every pytorch_model*.bin to model*.safetensors (and the index).",
+    )
+    .argument("<input>", "checkpoint file, or model folder")
+    .option("-o, --output <file>", "safetensors file to write (default: INPUT with .safetensors)")
+    .option(
+      "--drop-non-tensors",
+      "convert the tensors and list the other values instead of refusing",
+    )
+    .option("--force", "overwrite existing output files")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 converted and verified; 1 refused (malicious, or not only tensors);\n" +
+        "2 usage error (missing input, output exists without --force).\n\n" +
+        "Examples:\n  modelvet convert pytorch_model.bin -o model.safetensors\n" +
+        "  modelvet convert ./my-model   # pytorch_model*.bin → model*.safetensors",
+    )
+    .action(async (input: string, raw: Record<string, unknown>) => {
+      const options: ConvertCommandOptions = {
+        input,
+        dropNonTensors: raw.dropNonTensors === true,
+        force: raw.force === true,
+      };
+      if (typeof raw.output === "string") options.output = raw.output;
+      await actions.convert?.(options);
     });
   program
     .command("rules")
