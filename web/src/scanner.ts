@@ -1,0 +1,126 @@
+import type { FileResult } from "../../src/scan/results.js";
+import { filesFromDrop, filesFromInput } from "./collect-files.js";
+import { byId, h, plural } from "./dom.js";
+import type { PickedFile, ScanEvent, ScanRequest } from "./messages.js";
+import { byVerdict, fileItem, headline, worstVerdict } from "./render-results.js";
+
+/**
+ * The scanner view: takes files from a drop or the pickers, hands them to a fresh worker (the
+ * `File` objects are passed by reference; their bytes stay on this machine) and shows results as
+ * they come.
+ */
+export function setUpScanner(): void {
+  const drop = byId("drop");
+  const pickFiles = byId<HTMLInputElement>("pick-files");
+  const pickFolder = byId<HTMLInputElement>("pick-folder");
+
+  pickFiles.addEventListener("change", () => {
+    start(filesFromInput(pickFiles.files));
+    pickFiles.value = "";
+  });
+  pickFolder.addEventListener("change", () => {
+    start(filesFromInput(pickFolder.files));
+    pickFolder.value = "";
+  });
+
+  // The page, not only the drop zone, accepts a drop, so a near miss does not open the file.
+  document.addEventListener("dragover", (event) => {
+    if (!event.dataTransfer?.types.includes("Files")) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    drop.classList.add("over");
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (event.relatedTarget === null) drop.classList.remove("over");
+  });
+  document.addEventListener("drop", (event) => {
+    if (!event.dataTransfer?.types.includes("Files")) return;
+    event.preventDefault();
+    drop.classList.remove("over");
+    filesFromDrop(event.dataTransfer).then(start, (error: unknown) =>
+      setStatus(`Could not read what was dropped: ${String(error)}`),
+    );
+  });
+}
+
+let worker: Worker | null = null;
+let downloads: string[] = [];
+
+function setStatus(text: string): void {
+  byId("status").textContent = text;
+}
+
+function start(files: PickedFile[]): void {
+  if (files.length === 0) {
+    setStatus("No files to scan.");
+    return;
+  }
+  worker?.terminate();
+  for (const url of downloads) URL.revokeObjectURL(url);
+  downloads = [];
+
+  const results = byId("results");
+  const list = byId<HTMLOListElement>("files");
+  const summary = byId("summary");
+  const links = byId("downloads");
+  list.replaceChildren();
+  summary.replaceChildren();
+  links.hidden = true;
+  results.hidden = false;
+  results.setAttribute("aria-busy", "true");
+  setStatus(`Scanning ${plural(files.length, "file")} in this tab…`);
+
+  const partial: FileResult[] = [];
+  worker = new Worker(new URL("./scan-worker.ts", import.meta.url), { type: "module" });
+  worker.onmessage = (event: MessageEvent<ScanEvent>) => {
+    const message = event.data;
+    if (message.type === "file") {
+      partial.push(message.result);
+      list.append(fileItem(message.result));
+      setStatus(`Scanned ${message.done} of ${plural(message.total, "file")}…`);
+    } else if (message.type === "done") {
+      const { report } = message;
+      list.replaceChildren(...byVerdict(report.files).map(fileItem));
+      const worst = worstVerdict(report.summary);
+      const v = report.summary.verdicts;
+      summary.replaceChildren(
+        h("p", { class: "headline", "data-verdict": worst }, headline(report.summary)),
+        h(
+          "p",
+          {},
+          `${plural(report.summary.files, "file")}: ${v.malicious} malicious, ${v.suspicious} suspicious, ${v.error} error, ${v.safe} safe`,
+          report.summary.unrecognised > 0
+            ? `, ${report.summary.unrecognised} not a model format`
+            : "",
+          `. Scanned in ${(message.elapsedMs / 1000).toFixed(2)} s, in this tab.`,
+        ),
+      );
+      links.replaceChildren(
+        download("dl-json", "modelvet-report.json", "Download JSON report", message.json),
+        download("dl-sarif", "modelvet-report.sarif", "Download SARIF", message.sarif),
+      );
+      links.hidden = false;
+      results.removeAttribute("aria-busy");
+      results.dataset.elapsedMs = String(message.elapsedMs);
+      setStatus(`Done: ${headline(report.summary)}`);
+      worker?.terminate();
+      worker = null;
+    } else {
+      results.removeAttribute("aria-busy");
+      setStatus(`The scan failed: ${message.message}`);
+    }
+  };
+  worker.onerror = (event) => {
+    results.removeAttribute("aria-busy");
+    setStatus(`The scanner stopped: ${event.message || "unknown error"}`);
+  };
+  const request: ScanRequest = { type: "scan", files };
+  worker.postMessage(request);
+}
+
+/** A link that saves a report made in this tab (a `blob:` URL: nothing is fetched). */
+function download(id: string, name: string, label: string, text: string): HTMLAnchorElement {
+  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+  downloads.push(url);
+  return h("a", { id, class: "button", href: url, download: name }, label);
+}
