@@ -5,10 +5,12 @@ import { PolicyFileError } from "../sources/policy-file-loader.js";
 import { PathError } from "../sources/walk.js";
 import { UsageError } from "./errors.js";
 import { EXIT } from "./exit-code.js";
+import { addGateCommands } from "./gate-commands.js";
 import { createProgram } from "./program.js";
 import { runConvert } from "./run-convert.js";
 import { runPolicyShow } from "./run-policy-show.js";
 import { runScan, type Terminal } from "./run-scan.js";
+import { runServe, runTokenCreate } from "./run-serve.js";
 
 /** The one place that turns outcomes into exit codes (0/1/2) and errors into messages. */
 export async function main(argv: readonly string[], term: Terminal): Promise<number> {
@@ -38,6 +40,14 @@ export async function main(argv: readonly string[], term: Terminal): Promise<num
     },
     { writeOut: (text) => term.stdout.write(text), writeErr: (text) => term.stderr.write(text) },
   );
+  addGateCommands(program, {
+    serve: async (options) => {
+      code = await runServe(options, term);
+    },
+    tokenCreate: async (options) => {
+      code = await runTokenCreate(options, term);
+    },
+  });
   try {
     await program.parseAsync([...argv], { from: "user" });
     return code;

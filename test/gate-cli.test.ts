@@ -1,0 +1,89 @@
+import { EventEmitter } from "node:events";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { main } from "../src/cli/main.js";
+import { runServe } from "../src/cli/run-serve.js";
+import { makeGateRepos } from "./gate-helpers.js";
+import { type HubServer, startHubServer } from "./hub-server.js";
+
+let dir: string;
+let repos: string;
+let hub: HubServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "modelvet-gate-cli-"));
+  repos = await makeGateRepos();
+  hub = await startHubServer({ repos });
+});
+afterAll(async () => {
+  await hub.close();
+  await rm(dir, { recursive: true, force: true });
+  await rm(repos, { recursive: true, force: true });
+});
+
+function terminal() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on("data", (c: Buffer) => out.push(c.toString()));
+  stderr.on("data", (c: Buffer) => err.push(c.toString()));
+  return { term: { stdout, stderr, env: {} }, out, err };
+}
+
+it("token create prints a token once and stores only its hash; serve accepts it", async () => {
+  const db = join(dir, "gate.db");
+  const created = terminal();
+  expect(
+    await main(["token", "create", "--role", "admin", "--db", `sqlite:${db}`], created.term),
+  ).toBe(0);
+  const token = created.out.join("").trim();
+  expect(token).toMatch(/^mvg_[A-Za-z0-9_-]{40,}$/);
+  const raw = await readFile(db);
+  expect(raw.includes(Buffer.from(token))).toBe(false);
+
+  const served = terminal();
+  const signals = new EventEmitter();
+  const running = runServe(
+    {
+      upstream: hub.url,
+      port: 0,
+      host: "127.0.0.1",
+      db: `sqlite:${db}`,
+      policy: false,
+      blockRepo: false,
+      logLevel: "info",
+    },
+    served.term,
+    signals,
+  );
+  let url: string | undefined;
+  for (let i = 0; i < 200 && url === undefined; i++) {
+    url = /listening on (http:\/\/\S+)/.exec(served.out.join(""))?.[1];
+    if (url === undefined) await new Promise((r) => setTimeout(r, 10));
+  }
+  expect(url).toBeDefined();
+  const who = await fetch(`${url}/gate/v1/whoami`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(((await who.json()) as { role: string }).role).toBe("admin");
+  expect((await fetch(`${url}/acme/evil/resolve/main/shell.pkl`)).status).toBe(403);
+  signals.emit("SIGTERM");
+  expect(await running).toBe(0);
+  await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  // Logs are JSON lines and never carry the token.
+  const lines = served.err.join("").trim().split("\n");
+  expect(lines.every((l) => typeof JSON.parse(l).msg === "string")).toBe(true);
+  expect(served.err.join("")).not.toContain(token);
+});
+
+it("token create needs a role; serve refuses a bad port", async () => {
+  expect(
+    await main(["token", "create", "--db", `sqlite:${join(dir, "x.db")}`], terminal().term),
+  ).toBe(2);
+  expect(await main(["token", "create", "--role", "root"], terminal().term)).toBe(2);
+  expect(await main(["serve", "--port", "99999"], terminal().term)).toBe(2);
+});
