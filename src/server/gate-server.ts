@@ -7,6 +7,7 @@ import type { GateException, GateStore, ScanRecord } from "./gate-store.js";
 import { encodePath, parseResolvePath, type ResolvePath, unquoteEtag } from "./hub-paths.js";
 import { type Logger, SILENT_LOGGER } from "./log.js";
 import { GateMetrics } from "./metrics.js";
+import { serveWebApp } from "./static.js";
 import { fetchFollowing, fetchOnce } from "./upstream.js";
 import {
   type GatePolicy,
@@ -31,6 +32,8 @@ export interface GateOptions {
   metrics?: GateMetrics;
   /** @default globalThis.fetch */
   fetch?: typeof globalThis.fetch;
+  /** Folder of the built web app served at `/`, or false for none. @default webRoot() */
+  webRoot?: string | false;
 }
 
 export interface Gate {
@@ -135,6 +138,11 @@ export function createGate(options: GateOptions): Gate {
       if (target !== null) {
         route = "resolve";
         return serveFile(req, res, target, url);
+      }
+      // The browser app (scanner and dashboard) at `/` and `/assets/`; Hub paths above win.
+      if (options.webRoot !== false && (await serveWebApp(req, res, path, options.webRoot))) {
+        route = "web";
+        return;
       }
       return sendError(
         res,

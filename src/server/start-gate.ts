@@ -24,6 +24,8 @@ export interface StartGateOptions {
   publicUrl?: string;
   logger?: Logger;
   fetch?: typeof globalThis.fetch;
+  /** Folder of the built web app served at `/`, or false for none. @default webRoot() */
+  webRoot?: string | false;
   /** Authorization the gate sends upstream for jobs queued by another instance (`HF_TOKEN`). */
   upstreamAuthorization?: string;
   /** With PostgreSQL: scan through the pg-boss queue. @default true */
@@ -84,6 +86,7 @@ export async function startGate(options: StartGateOptions): Promise<{ gate: Gate
     blockRepo: options.blockRepo ?? false,
     ...(options.upstream ? { upstream: options.upstream } : {}),
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const url = await gate.listen(options.port ?? 8080, options.host ?? "127.0.0.1");

@@ -1,4 +1,7 @@
+import { setUpDashboard } from "./dashboard.js";
 import { setUpScanner } from "./scanner.js";
+
+const dashboard = setUpDashboard(document.getElementById("gate-root")!);
 
 /** Two views in one page: the scanner at `#/`, the gate dashboard at `#/gate`. */
 function route(): void {
@@ -12,6 +15,8 @@ function route(): void {
   document.title = gate
     ? "modelvet — gate dashboard"
     : "modelvet — scan model files in your browser";
+  if (gate) dashboard.show();
+  else dashboard.hide();
 }
 
 setUpScanner();
