@@ -1,3 +1,4 @@
+import pg from "pg";
 import PgBoss from "pg-boss";
 import type { ScanRecord } from "./gate-store.js";
 import {
@@ -55,18 +56,20 @@ export class PgBossScanQueue implements ScanQueue {
       schema: o.schema ?? "modelvet_boss",
       max: 4,
       maintenanceIntervalSeconds: o.maintenanceIntervalSeconds ?? 30,
-      monitorStateIntervalSeconds: undefined,
     });
     boss.on("error", (error: Error) =>
       o.logger.log("error", "job queue error", { error: error.message }),
     );
-    await boss.start();
-    await boss.createQueue(SCAN_QUEUE_NAME, {
-      name: SCAN_QUEUE_NAME,
-      policy: "stately",
-      retryLimit: o.retryLimit ?? 3,
-      retryDelay: 1,
-      expireInSeconds: o.expireInSeconds ?? 600,
+    // Instances starting together would deadlock creating pg-boss's schema and the queue: one at a time.
+    await withAdvisoryLock(o.url, async () => {
+      await boss.start();
+      await boss.createQueue(SCAN_QUEUE_NAME, {
+        name: SCAN_QUEUE_NAME,
+        policy: "stately",
+        retryLimit: o.retryLimit ?? 3,
+        retryDelay: 1,
+        expireInSeconds: o.expireInSeconds ?? 600,
+      });
     });
     await boss.work<ScanJob>(
       SCAN_QUEUE_NAME,
@@ -118,5 +121,23 @@ export class PgBossScanQueue implements ScanQueue {
     const boss = this.#boss;
     this.#boss = undefined;
     await boss?.stop({ graceful: true, wait: true, timeout: 10_000 });
+  }
+}
+
+/** Key of the advisory lock held while an instance sets up the queue. */
+const QUEUE_SETUP_LOCK = 0x6d76_6771; // "mvgq"
+
+async function withAdvisoryLock(url: string, fn: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [QUEUE_SETUP_LOCK]);
+    try {
+      await fn();
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [QUEUE_SETUP_LOCK]);
+    }
+  } finally {
+    await client.end();
   }
 }
