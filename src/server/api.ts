@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BodyTooLargeError, readBody, sendError, sendJson } from "./gate-server.js";
+import {
+  BodyTooLargeError,
+  readBody,
+  sendError,
+  sendJson,
+  type UpstreamAnswer,
+} from "./gate-server.js";
 import type { DecisionAction, GateStore, RepoType, ScanRecord, TokenRecord } from "./gate-store.js";
 import { encodePath, parseHfUri, typePrefix } from "./hub-paths.js";
 import type { Logger } from "./log.js";
@@ -16,7 +22,7 @@ export interface ApiContext {
     authorization: string | undefined,
   ) => Promise<
     | { kind: "file"; target: VetTarget; contentUrl: string; headers: Headers }
-    | { kind: "answer"; response: Response }
+    | { kind: "answer"; response: UpstreamAnswer }
   >;
   upstreamBase: string;
   fetchFn: typeof globalThis.fetch;

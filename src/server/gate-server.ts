@@ -1,14 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { handleApi } from "./api.js";
 import type { GateException, GateStore, ScanRecord } from "./gate-store.js";
 import { encodePath, parseResolvePath, type ResolvePath, unquoteEtag } from "./hub-paths.js";
 import { type Logger, SILENT_LOGGER } from "./log.js";
 import { GateMetrics } from "./metrics.js";
 import { serveWebApp } from "./static.js";
-import { fetchFollowing, fetchOnce } from "./upstream.js";
+import { fetchOnce, requestStream, requestStreamFollowing } from "./upstream.js";
 import {
   type GatePolicy,
   type ScanQueue,
@@ -45,6 +43,12 @@ export interface Gate {
   listen(port: number, host?: string): Promise<string>;
   /** Stops accepting, lets requests in flight finish, stops the queue and closes the store. */
   close(): Promise<void>;
+}
+
+/** The status and headers of an upstream answer (its body already consumed or discarded). */
+export interface UpstreamAnswer {
+  status: number;
+  headers: Headers;
 }
 
 export const DEFAULT_UPSTREAM = "https://huggingface.co";
@@ -210,14 +214,15 @@ export function createGate(options: GateOptions): Gate {
     authorization: string | undefined,
   ): Promise<
     | { kind: "file"; target: VetTarget; contentUrl: string; headers: Headers }
-    | { kind: "answer"; response: Response }
+    | { kind: "answer"; response: UpstreamAnswer }
   > {
     const url = `${upstreamBase}/${target.prefix}${encodePath(target.repo)}/resolve/${encodeURIComponent(target.revision)}/${target.rawPath}`;
     const headers: Record<string, string> = { "accept-encoding": "identity", accept: "*/*" };
     if (authorization !== undefined) headers.authorization = authorization;
     const response = await upstreamCall("probing the file upstream", () =>
-      fetchOnce(fetchFn, url, { method: "HEAD", headers }),
+      requestStream(url, { method: "HEAD", headers }),
     );
+    response.discard();
     const location = response.headers.get("location");
     const redirect = response.status >= 300 && response.status < 400 && location !== null;
     const crossOrigin = redirect && new URL(location, url).origin !== upstreamOrigin;
@@ -348,10 +353,11 @@ export function createGate(options: GateOptions): Gate {
 
     const range = req.headers.range;
     const abort = new AbortController();
-    res.on("close", () => abort.abort());
-    const { response } = await upstreamCall("fetching the file upstream", () =>
-      fetchFollowing(
-        fetchFn,
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const response = await upstreamCall("fetching the file upstream", () =>
+      requestStreamFollowing(
         probed.contentUrl,
         {
           method: "GET",
@@ -362,7 +368,7 @@ export function createGate(options: GateOptions): Gate {
       ),
     );
     if (response.status >= 500 || (response.status >= 300 && response.status !== 416)) {
-      await response.body?.cancel().catch(() => {});
+      response.discard();
       throw new UpstreamError(`the upstream answered ${response.status} for the file's bytes`, 502);
     }
     for (const name of ["content-length", "content-range", "content-type"]) {
@@ -370,11 +376,7 @@ export function createGate(options: GateOptions): Gate {
       if (value !== null) relayed[name] = value;
     }
     res.writeHead(response.status, relayed);
-    if (response.body === null) {
-      res.end();
-      return;
-    }
-    const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    const body = response.body;
     body.on("data", (chunk: Buffer) => {
       metrics.bytesServed.inc({}, chunk.length);
       metrics.bytesFetched.inc({ purpose: "serve" }, chunk.length);
@@ -387,7 +389,7 @@ export function createGate(options: GateOptions): Gate {
   async function relayAnswer(
     req: IncomingMessage,
     res: ServerResponse,
-    response: Response,
+    response: UpstreamAnswer,
     url: URL,
   ): Promise<void> {
     const headers: Record<string, string> = {};

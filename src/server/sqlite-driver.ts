@@ -10,6 +10,8 @@ export function openSqliteDriver(path: string): SqlDriver {
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
+  // With WAL, NORMAL never corrupts the database; a power cut may lose the last decisions logged.
+  db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   const direct: SqlExecutor = {
     all: <T>(sql: string, params: readonly unknown[] = []) =>
