@@ -94,7 +94,8 @@ describe.skipIf(!BROWSER)("gate dashboard (headless Chromium, served by the gate
     await page.getByLabel("Search repository, file or reason").fill("");
 
     await refused.first().locator('[data-allow="shell.pkl"]').click();
-    expect(await page.getByLabel("Repository").inputValue()).toBe("acme/evil");
+    await page.locator("#exception-form").waitFor();
+    expect(await page.getByLabel("Repository", { exact: true }).inputValue()).toBe("acme/evil");
     expect(await page.getByLabel("File (empty: every file)").inputValue()).toBe("shell.pkl");
     await page
       .getByLabel("Reason (recorded in the audit trail)")

@@ -35,6 +35,7 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
   let session: Session | null = null;
   let tab: Tab = "downloads";
   let timer: number | undefined;
+  let generation = 0;
   let visible = false;
   let repo = "";
   let prefill: Partial<Record<"repo" | "path" | "revision", string>> = {};
@@ -170,11 +171,15 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
   /** Redraws the open tab from the API; `full` also rebuilds its controls. */
   async function refresh(full: boolean) {
     if (!session) return;
+    // Answers that arrive after a newer refresh started (a tab switch, a search) are dropped.
+    const mine = ++generation;
+    const current = () => mine === generation;
     try {
-      if (tab === "downloads") await showDownloads(session, full);
-      else if (tab === "repos") await showRepo(session, full);
-      else if (tab === "exceptions") await showExceptions(session);
-      else await showAudit(session);
+      if (tab === "downloads") await showDownloads(session, full, current);
+      else if (tab === "repos") await showRepo(session, full, current);
+      else if (tab === "exceptions") await showExceptions(session, current);
+      else await showAudit(session, current);
+      if (!current()) return;
       live.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${POLL_MS / 1000} s`;
     } catch (e) {
       if (e instanceof GateApiError && e.status === 401) return signOut();
@@ -182,8 +187,9 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
     }
   }
 
-  async function showDownloads(s: Session, full: boolean) {
+  async function showDownloads(s: Session, full: boolean, current: () => boolean) {
     const rows = await s.api.decisions(search.action || undefined);
+    if (!current()) return;
     const needle = search.text.toLowerCase();
     const shown = rows.filter(
       (d) =>
@@ -277,7 +283,7 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
     );
   }
 
-  async function showRepo(s: Session, full: boolean) {
+  async function showRepo(s: Session, full: boolean, current: () => boolean) {
     const input = h("input", {
       id: "repo-name",
       type: "text",
@@ -309,6 +315,7 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
     // Keep expanded findings open across refreshes.
     if (!full && target.querySelector("[data-open]")) return;
     const scans = await s.api.scans(repo);
+    if (!current()) return;
     const rows = scans.map((scan) => {
       const more = h("button", { class: "button", type: "button" }, `Findings (${scan.findings})`);
       const detail = h("tr", { hidden: true }, h("td", { colspan: "7" }));
@@ -360,9 +367,10 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
     );
   }
 
-  async function showExceptions(s: Session) {
+  async function showExceptions(s: Session, current: () => boolean) {
     const admin = s.who.role === "admin";
     const list = await s.api.exceptions();
+    if (!current()) return;
     const now = Date.now();
     const rows = list.map((e) => exceptionRow(s, e, now, admin));
     const table = h(
@@ -412,7 +420,14 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
       h("td", { "data-label": "Revision" }, e.revision ?? "any"),
       h("td", { "data-label": "Reason", class: "message" }, e.reason),
       h("td", { "data-label": "Expires" }, when(e.expires)),
-      h("td", { "data-label": "Added by" }, `${e.createdBy} · ${when(e.createdAt)}`),
+      h(
+        "td",
+        { "data-label": "Added by" },
+        e.createdBy === s.who.id
+          ? "you"
+          : h("code", { title: `token ${e.createdBy}` }, e.createdBy.slice(0, 8)),
+        ` · ${when(e.createdAt)}`,
+      ),
       h("td", { "data-label": "Status" }, status),
       h("td", {}, revoke),
     );
@@ -471,8 +486,9 @@ export function setUpDashboard(root: HTMLElement): { show(): void; hide(): void 
     return form;
   }
 
-  async function showAudit(s: Session) {
+  async function showAudit(s: Session, current: () => boolean) {
     const entries = await s.api.audit();
+    if (!current()) return;
     panel.replaceChildren(
       h("h2", {}, "Audit trail"),
       h(
