@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { isSeverity, SEVERITIES, type Severity } from "../core/finding.js";
 import { VERSION } from "../version.js";
+import { UsageError } from "./errors.js";
+import { DEFAULT_MAX_REMOTE_BYTES } from "./remote-inputs.js";
 
 export const OUTPUT_FORMATS = ["text", "json", "sarif", "cyclonedx", "html"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -23,6 +25,14 @@ export interface ScanCommandOptions {
   policy?: PolicyChoice;
   baseline?: string;
   writeBaseline?: string;
+  /** Also scan the local Hugging Face cache. */
+  hfCache: boolean;
+  /** Hub access token (else HF_TOKEN). */
+  token?: string;
+  /** Download LFS files and check their SHA-256 against the Hub's. */
+  verifyHashes: boolean;
+  /** Most bytes remote range reads may fetch in one run. */
+  maxRemoteBytes: number;
 }
 
 /** What `modelvet convert` was asked to do. */
@@ -40,6 +50,14 @@ export interface PolicyShowOptions {
   /** Where to look for `modelvet.yaml` from. @default "." */
   path: string;
   policy?: PolicyChoice;
+}
+
+/** `1048576`, `512k`, `100MB`, `1.5GiB`, … → bytes (k/M/G/T are powers of 1024). */
+export function parseByteSize(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(value);
+  if (!m) throw new InvalidArgumentError("expected a size such as 500M, 2G or 1048576");
+  const power = " kmgt".indexOf((m[2] || " ").toLowerCase());
+  return Math.floor(Number(m[1]) * 1024 ** power);
 }
 
 function parseFailOn(value: string): Severity | "none" {
@@ -76,10 +94,14 @@ export function createProgram(
   program
     .command("scan")
     .description(
-      "Scan files and folders (recursively). Formats are detected from the bytes, whatever the\n" +
-        "file name. Verdicts: malicious, suspicious, safe, error (could not be analysed).",
+      "Scan files and folders (recursively), Hugging Face repositories (hf://), URLs and the\n" +
+        "Hugging Face cache. Formats are detected from the bytes, whatever the file name.\n" +
+        "Verdicts: malicious, suspicious, safe, error (could not be analysed).",
     )
-    .argument("<paths...>", "files or folders to scan")
+    .argument(
+      "[paths...]",
+      "files or folders, hf://org/name[@revision] repositories, or http(s):// URLs to scan",
+    )
     .addOption(
       new Option("-f, --format <format>", "report format").choices(OUTPUT_FORMATS).default("text"),
     )
@@ -115,6 +137,25 @@ export function createProgram(
     .option("--no-policy", "apply no policy file, only the built-in policy")
     .option("--baseline <file>", "report only findings not in this baseline (see --write-baseline)")
     .option("--write-baseline <file>", "write the findings of this run as a baseline file")
+    .option(
+      "--hf-cache",
+      "also scan the local Hugging Face cache ($HF_HUB_CACHE, else $HF_HOME/hub, else " +
+        "~/.cache/huggingface/hub), each blob once, reported by repository and revision",
+    )
+    .option("--token <token>", "Hugging Face access token for private and gated repositories")
+    .option(
+      "--verify-hashes",
+      "download LFS files in full (streamed) and check their SHA-256 against the Hub's; in the " +
+        "cache, check blobs against their names",
+    )
+    .addOption(
+      new Option(
+        "--max-remote-bytes <size>",
+        "most bytes range reads may fetch over the network in this run (e.g. 200M, 2G)",
+      )
+        .argParser(parseByteSize)
+        .default(DEFAULT_MAX_REMOTE_BYTES, "1G"),
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 nothing at or above --fail-on; 1 findings at or above it (or a file that could\n" +
@@ -124,7 +165,16 @@ export function createProgram(
         "  modelvet scan . --format sarif -o modelvet.sarif\n  modelvet scan . --format html -o report.html\n" +
         "  modelvet scan model.pt --fail-on critical\n" +
         "  modelvet scan models/ --write-baseline .modelvet-baseline.json\n" +
-        "  modelvet scan models/ --baseline .modelvet-baseline.json",
+        "  modelvet scan models/ --baseline .modelvet-baseline.json\n\n" +
+        "Remote models are read by HTTP ranges, only the bytes their format needs (a safetensors\n" +
+        "header, a zip's directory and pickles): a 10 GB checkpoint costs kilobytes to megabytes.\n" +
+        "  modelvet scan hf://org/name            the default branch (files reported at its commit)\n" +
+        "  modelvet scan hf://org/name@v1.0       a branch, tag or commit\n" +
+        "  modelvet scan hf://datasets/org/name   datasets/ and spaces/ too\n" +
+        "  modelvet scan https://example.com/model.bin\n" +
+        "  modelvet scan --hf-cache               what is already downloaded\n" +
+        "Environment: HF_TOKEN (or --token) for private and gated repositories; HF_ENDPOINT for a\n" +
+        "mirror or private hub; HF_HUB_CACHE / HF_HOME for the cache.",
     )
     .action(async (paths: string[], raw: Record<string, unknown>) => {
       const options: ScanCommandOptions = {
@@ -135,7 +185,14 @@ export function createProgram(
         quiet: raw.quiet === true,
         hash: raw.hash !== false,
         progress: raw.progress !== false,
+        hfCache: raw.hfCache === true,
+        verifyHashes: raw.verifyHashes === true,
+        maxRemoteBytes: raw.maxRemoteBytes as number,
       };
+      if (paths.length === 0 && !options.hfCache) {
+        throw new UsageError("name at least one path, hf:// repository or URL (or --hf-cache)");
+      }
+      if (typeof raw.token === "string") options.token = raw.token;
       if (raw.failOn !== undefined) options.failOn = raw.failOn as Severity | "none";
       if (typeof raw.output === "string") options.output = raw.output;
       if (typeof raw.policy === "string" || raw.policy === false) options.policy = raw.policy;

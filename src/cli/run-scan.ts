@@ -8,12 +8,13 @@ import { writeJson } from "../report/json.js";
 import { writeSarif } from "../report/sarif.js";
 import { writeText } from "../report/text.js";
 import { applyBaseline, applyPolicy } from "../scan/apply-policy.js";
-import { type ScanInput, type ScanReport, scan } from "../scan/scan.js";
-import { openFile } from "../sources/file-source.js";
-import { expandPaths } from "../sources/walk.js";
+import { type ScanReport, scan } from "../scan/scan.js";
+import { HubAccessError } from "../sources/hf-hub.js";
 import { UsageError } from "./errors.js";
 import { exitCodeFor } from "./exit-code.js";
 import type { ScanCommandOptions } from "./program.js";
+import { Progress } from "./progress.js";
+import { isRemoteSpec, prepareInputs } from "./remote-inputs.js";
 import { folderOf, relativeTo, resolvePolicy } from "./resolve-policy.js";
 
 export interface Terminal {
@@ -26,29 +27,57 @@ export interface Terminal {
  * `modelvet scan`: expand paths, find the policy, scan, apply the policy file's severities and
  * ignores and the baseline, write the report; returns the exit code.
  */
-export async function runScan(options: ScanCommandOptions, term: Terminal): Promise<number> {
-  const paths = await expandPaths(options.paths);
+export async function runScan(
+  options: ScanCommandOptions,
+  term: Terminal,
+  fetch?: typeof globalThis.fetch,
+): Promise<number> {
   const { path: policyPath, file: policyFile } = await resolvePolicy(
     options.policy,
-    options.paths[0]!,
+    options.paths.find((p) => !isRemoteSpec(p)) ?? ".",
   );
   const failOn = options.failOn ?? policyFile.failOn ?? "medium";
   const baseline =
     options.baseline === undefined ? undefined : await readBaseline(options.baseline);
 
-  const inputs: ScanInput[] = paths.map((path) => ({
-    path,
-    open: () => openFile(path, { hash: options.hash }),
-  }));
-  const showProgress = options.progress && term.stderr.isTTY === true && inputs.length > 1;
-  const scanned = await scan(inputs, {
-    limits: policyFile.limits,
-    policy: createPolicy({ extraAllowed: policyFile.allow, extraDenied: policyFile.deny }),
-    onFile: showProgress
-      ? (_result, done, total) => term.stderr.write(`\r\u001b[2Kscanning ${done}/${total} files…`)
-      : undefined,
-  });
-  if (showProgress) term.stderr.write("\r\u001b[2K");
+  const progress = new Progress(
+    options.progress && !options.quiet && term.stderr.isTTY === true ? term.stderr : null,
+  );
+  let prepared: Awaited<ReturnType<typeof prepareInputs>>;
+  try {
+    prepared = await prepareInputs({
+      specs: options.paths,
+      hfCache: options.hfCache,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      hash: options.hash,
+      verifyHashes: options.verifyHashes,
+      maxRemoteBytes: options.maxRemoteBytes,
+      env: term.env,
+      ...(fetch === undefined ? {} : { fetch }),
+      progress,
+    });
+  } catch (error) {
+    progress.clear();
+    if (error instanceof HubAccessError) throw new UsageError(error.message);
+    throw error;
+  }
+  const { inputs } = prepared;
+  const remote = inputs.length > 0 && prepared.repositories.length + countRemote(options) > 0;
+  let scanned: ScanReport;
+  try {
+    scanned = await scan(inputs, {
+      limits: policyFile.limits,
+      policy: createPolicy({ extraAllowed: policyFile.allow, extraDenied: policyFile.deny }),
+      onFile:
+        progress.enabled && (inputs.length > 1 || remote)
+          ? (_result, done, total) => progress.files(done, total)
+          : undefined,
+    });
+  } finally {
+    progress.clear();
+  }
+  scanned = prepared.finish(scanned);
+  if (prepared.repositories.length > 0) scanned.repositories = prepared.repositories;
 
   const today = new Date().toISOString().slice(0, 10);
   let report: ScanReport = applyPolicy(scanned, {
@@ -126,4 +155,8 @@ async function readBaseline(path: string) {
   const parsed = parseBaseline(text, path);
   if (!parsed.ok) throw new UsageError(parsed.error);
   return parsed.value;
+}
+
+function countRemote(options: ScanCommandOptions): number {
+  return options.paths.filter(isRemoteSpec).length;
 }

@@ -1,6 +1,6 @@
 import { atLeast, type Finding, type Severity } from "../core/finding.js";
 import type { Verdict } from "../core/verdict.js";
-import type { FileResult, SuppressedFinding } from "../scan/results.js";
+import type { FileResult, RepositoryInfo, SuppressedFinding } from "../scan/results.js";
 import type { ScanReport } from "../scan/scan.js";
 
 export interface TextOptions {
@@ -68,6 +68,7 @@ export function writeText(report: ScanReport, options: TextOptions = {}): string
     lines.push(...fileLines(file, shown, verbose ? (file.suppressed ?? []) : [], paint));
   }
   if (lines.length > 0) lines.push("");
+  for (const repo of report.repositories ?? []) lines.push(repositoryLine(repo, paint));
   lines.push(summaryLine(report, paint));
   return `${lines.join("\n")}\n`;
 }
@@ -129,4 +130,15 @@ function summaryLine(report: ScanReport, paint: (s: Style, t: string) => string)
       ? `; ${summary.suppressed} finding${summary.suppressed === 1 ? "" : "s"} set aside by the policy file or baseline`
       : "";
   return `Scanned ${models} model file${models === 1 ? "" : "s"}: ${parts.join(", ")}${others}${suppressed}.`;
+}
+
+/** `hf://org/name@main: commit 3f2a…, 12 files` or, for the cache, the revision and its refs. */
+function repositoryLine(repo: RepositoryInfo, paint: (s: Style, t: string) => string): string {
+  const kind = repo.type === "model" ? "" : `${repo.type}s/`;
+  const files = `${repo.files} file${repo.files === 1 ? "" : "s"}`;
+  if (repo.source === "hub") {
+    return `${paint("bold", `hf://${kind}${repo.id}@${repo.revision ?? "main"}`)}: commit ${repo.commit}, ${files}`;
+  }
+  const refs = repo.refs && repo.refs.length > 0 ? ` (${repo.refs.join(", ")})` : "";
+  return `${paint("bold", `cached ${kind}${repo.id}@${repo.commit}`)}${refs}: ${files} in ${repo.location}`;
 }

@@ -49,4 +49,40 @@ export interface FileResult {
    * `findings` and count for neither the verdict nor the exit code. Absent when none.
    */
   suppressed?: SuppressedFinding[];
+  /** For a file read over HTTP (a Hub repository or a URL): where from, and what it cost. */
+  remote?: RemoteInfo;
+}
+
+/** Where a remote file was read from (schema: `$defs/remote`). */
+export interface RemoteInfo {
+  /** The URL the bytes were read from (before redirects). */
+  url: string;
+  /** The Hub commit the file was read at. */
+  commit?: string;
+  /** The content's ETag as the server gave it. */
+  etag?: string;
+  /** The SHA-256 the Hub's LFS metadata declares for the file. */
+  lfsSha256?: string;
+  /** Whether `--verify-hashes` found the downloaded bytes equal to `lfsSha256`. */
+  hashVerified?: boolean;
+  /** Bytes transferred to analyse the file (range reads; a hash check's download not counted). */
+  bytesFetched: number;
+}
+
+/** A Hub repository (or a revision in the local Hugging Face cache) that a scan covered. */
+export interface RepositoryInfo {
+  source: "hub" | "hf-cache";
+  type: "model" | "dataset" | "space";
+  /** `org/name`. */
+  id: string;
+  /** The revision asked for (hub: as given, `main` by default; cache: absent). */
+  revision?: string;
+  /** The commit scanned. */
+  commit: string;
+  /** Branch and tag names the cache records for the commit. */
+  refs?: string[];
+  /** The Hub endpoint (hub) or the snapshot folder (hf-cache). */
+  location: string;
+  /** Files of this repository revision in the report. */
+  files: number;
 }

@@ -16,6 +16,12 @@ export const SCAN_RULES: readonly RuleInfo[] = Object.freeze([
     description: "An analyser failed on this input (a modelvet bug); the file fails closed.",
   },
   {
+    id: "remote.hash-mismatch",
+    severity: "high",
+    description:
+      "With --verify-hashes: a file's SHA-256 differs from the one its origin declares (the Hub's LFS hash, or a Hugging Face cache blob's name), so the bytes are not the ones committed.",
+  },
+  {
     id: "policy.ignore-expired",
     description:
       "An ignore in the policy file (modelvet.yaml) has expired, so the finding it accepted counts again (info).",

@@ -1,14 +1,14 @@
 import type { ByteSource } from "../core/byte-source.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
-import type { Verdict } from "../core/verdict.js";
+import { type Verdict, verdictOf } from "../core/verdict.js";
 import { FORMATS } from "../formats/registry.js";
 import type { FormatAnalyser, ScanContext } from "../formats/types.js";
 import { BUILTIN_POLICY } from "../policy/index.js";
 import type { PolicyInForce } from "../policy/policy-file.js";
 import type { Policy } from "../policy/types.js";
 import { RESULT_SCHEMA_VERSION, VERSION } from "../version.js";
-import type { FileResult } from "./results.js";
-import { collectFindings, scanArtifact } from "./scan-artifact.js";
+import type { FileResult, RemoteInfo, RepositoryInfo } from "./results.js";
+import { collectFindings, scanArtifact, worseVerdict } from "./scan-artifact.js";
 
 /** An opened file: bytes plus what the adapter can do with them. */
 export interface OpenedInput {
@@ -17,6 +17,13 @@ export interface OpenedInput {
   sha256?: () => Promise<string>;
   /** Releases the source once the file is done. */
   close?: () => Promise<void>;
+  /**
+   * The SHA-256 (hex) the file's origin declares, e.g. the Hub's LFS oid. When `sha256` computes
+   * a different one, the file gets a `remote.hash-mismatch` finding.
+   */
+  expectedSha256?: string;
+  /** Where a remote file came from and what reading it cost; asked once the file is analysed. */
+  remote?: () => RemoteInfo;
 }
 
 /** One file to scan; opened lazily so a large folder does not hold every file open. */
@@ -61,6 +68,8 @@ export interface ScanReport {
   policy?: PolicyInForce;
   /** The baseline whose findings were set aside, when one was given. */
   baseline?: { file: string; findings: number };
+  /** Hub repositories and cached revisions scanned, with the commit each resolved to (CLI). */
+  repositories?: RepositoryInfo[];
 }
 
 export async function scanFile(
@@ -82,6 +91,7 @@ export async function scanFile(
   } catch (error) {
     return unreadable(scanInput.path, error, started);
   }
+  let hashError: unknown;
   try {
     const [artifact, sha256] = await Promise.all([
       scanArtifact(
@@ -89,7 +99,10 @@ export async function scanFile(
         ctx,
         options.formats ?? FORMATS,
       ),
-      input.sha256?.(),
+      input.sha256?.().catch((error: unknown) => {
+        hashError = error;
+        return undefined;
+      }),
     ]);
     const result: FileResult = {
       path: scanInput.path,
@@ -102,6 +115,34 @@ export async function scanFile(
     };
     if (sha256 !== undefined) result.sha256 = sha256;
     if (artifact.details) result.details = artifact.details;
+    const remote = input.remote?.();
+    if (hashError !== undefined) {
+      const reason = hashError instanceof Error ? hashError.message : String(hashError);
+      result.findings.push({
+        rule: "scan.unreadable",
+        severity: "high",
+        message: `The file could not be read whole to compute its SHA-256${
+          input.expectedSha256 === undefined ? "" : " and check it against the declared hash"
+        }: ${reason}`,
+        location: { file: scanInput.path },
+      });
+      result.verdict = worseVerdict(result.verdict, "error");
+      if (remote && input.expectedSha256 !== undefined) remote.hashVerified = false;
+    }
+    if (input.expectedSha256 !== undefined && sha256 !== undefined) {
+      const expected = input.expectedSha256.toLowerCase();
+      if (remote) remote.hashVerified = sha256 === expected;
+      if (sha256 !== expected) {
+        result.findings.push({
+          rule: "remote.hash-mismatch",
+          severity: "high",
+          message: `The file's SHA-256 is ${sha256}, but its origin declares ${expected} (the Hub's LFS hash, or the cache blob's name): these are not the bytes that were committed.`,
+          location: { file: scanInput.path },
+        });
+        result.verdict = worseVerdict(result.verdict, verdictOf(result.findings));
+      }
+    }
+    if (remote) result.remote = remote;
     return result;
   } finally {
     await input.close?.();
