@@ -574,6 +574,8 @@ describe("bytes fetched for 2 GB checkpoints", () => {
     expect(report.summary.verdicts.error).toBeGreaterThan(0);
     const messages = report.files.flatMap((f) => f.findings.map((x) => x.message)).join("\n");
     expect(messages).toContain("--max-remote-bytes");
+    const rules = new Set(report.files.flatMap((f) => f.findings.map((x) => x.rule)));
+    expect([...rules]).toEqual(["scan.unreadable"]); // not mistaken for an analyser bug
   });
 });
 

@@ -12,6 +12,17 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
+/**
+ * A source that could not deliver bytes (a network error, a refused request, a byte budget
+ * spent). The engine reports it as `scan.unreadable`, not as an analyser bug.
+ */
+export class ByteSourceError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ByteSourceError";
+  }
+}
+
 /** A byte source over bytes already in memory. */
 export function memorySource(bytes: Uint8Array): ByteSource {
   return {

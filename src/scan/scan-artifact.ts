@@ -1,4 +1,4 @@
-import type { ByteSource } from "../core/byte-source.js";
+import { type ByteSource, ByteSourceError } from "../core/byte-source.js";
 import type { Finding, LocalFinding } from "../core/finding.js";
 import { type Verdict, verdictOf } from "../core/verdict.js";
 import type { Artifact, FormatAnalyser, Probe, ScanContext } from "../formats/types.js";
@@ -80,13 +80,20 @@ export async function scanArtifact(
     if (result.format === null) local.push(...unrecognised(artifact));
   } catch (error) {
     unanalysable = true;
-    local.push({
-      rule: "scan.internal-error",
-      severity: "high",
-      message: `modelvet failed while analysing this artifact, so it cannot vouch for it: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-    });
+    if (error instanceof ByteSourceError) {
+      local.push({
+        rule: "scan.unreadable",
+        severity: "high",
+        message: `The file could not be read to the end, so it cannot be vouched for: ${error.message}`,
+      });
+    } else
+      local.push({
+        rule: "scan.internal-error",
+        severity: "high",
+        message: `modelvet failed while analysing this artifact, so it cannot vouch for it: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      });
   }
   result.findings = local
     .slice(0, ctx.limits.maxFindingsPerArtifact)

@@ -1,4 +1,4 @@
-import type { ByteSource } from "../core/byte-source.js";
+import { type ByteSource, ByteSourceError } from "../core/byte-source.js";
 
 /**
  * A random-access byte source over HTTP range requests (`Range: bytes=a-b`), so the analysers can
@@ -35,7 +35,7 @@ export interface HttpRangeSourceOptions {
 }
 
 /** Thrown when a run would transfer more bytes than its {@link ByteBudget} allows. */
-export class BudgetExceededError extends Error {
+export class BudgetExceededError extends ByteSourceError {
   readonly code = "MODELVET_BUDGET_EXCEEDED";
   constructor(
     readonly limit: number,
@@ -74,7 +74,7 @@ export class ByteBudget {
 }
 
 /** A response the source could not use (after retries): status and URL kept for callers. */
-export class HttpStatusError extends Error {
+export class HttpStatusError extends ByteSourceError {
   readonly code = "MODELVET_HTTP_STATUS";
   constructor(
     readonly status: number,
@@ -88,7 +88,7 @@ export class HttpStatusError extends Error {
 }
 
 /** The server answered a range request with the whole file, which the source refuses to read. */
-export class RangeNotSupportedError extends Error {
+export class RangeNotSupportedError extends ByteSourceError {
   readonly code = "MODELVET_RANGE_NOT_SUPPORTED";
   constructor(
     readonly url: string,
@@ -184,7 +184,7 @@ class RangeClient {
       const range = parseContentRange(response.headers.get("content-range"));
       if (range === null || range.start !== 0 || range.total === undefined) {
         await discard(response);
-        throw new Error(
+        throw new ByteSourceError(
           `${this.finalUrl}: the server's Content-Range (${response.headers.get("content-range")}) does not give the file size`,
         );
       }
@@ -307,13 +307,13 @@ class RangeClient {
     const range = parseContentRange(response.headers.get("content-range"));
     if (range === null || range.start !== from || range.end < to) {
       await discard(response);
-      throw new Error(
+      throw new ByteSourceError(
         `${this.finalUrl}: asked for bytes ${from}-${to}, the server sent ${response.headers.get("content-range") ?? "no Content-Range"}`,
       );
     }
     if (range.total !== undefined && range.total !== this.size) {
       await discard(response);
-      throw new Error(
+      throw new ByteSourceError(
         `${this.finalUrl}: the file changed while it was read (size ${this.size}, now ${range.total})`,
       );
     }
@@ -403,7 +403,9 @@ class RangeClient {
         const etag = response.headers.get("etag") ?? firstHeaders.get("x-linked-etag");
         if (this.etag !== undefined && etag !== null && etag !== this.etag) {
           await discard(response);
-          throw new Error(`${this.url}: the file changed while it was read (ETag ${etag})`);
+          throw new ByteSourceError(
+            `${this.url}: the file changed while it was read (ETag ${etag})`,
+          );
         }
       }
       return { response, firstHeaders };
@@ -459,13 +461,17 @@ class RangeClient {
     let filled = 0;
     await this.#stream(response, (chunk) => {
       if (filled + chunk.length > expected) {
-        throw new Error(`${this.finalUrl}: the server sent more bytes than the range asked for`);
+        throw new ByteSourceError(
+          `${this.finalUrl}: the server sent more bytes than the range asked for`,
+        );
       }
       out.set(chunk, filled);
       filled += chunk.length;
     });
     if (filled !== expected) {
-      throw new Error(`${this.finalUrl}: the response ended after ${filled} of ${expected} bytes`);
+      throw new ByteSourceError(
+        `${this.finalUrl}: the response ended after ${filled} of ${expected} bytes`,
+      );
     }
     return out;
   }
@@ -511,7 +517,7 @@ class RangeClient {
       }
     } catch (error) {
       await reader.cancel().catch(() => {});
-      throw error;
+      throw error instanceof ByteSourceError ? error : networkError(this.finalUrl, error);
     } finally {
       reader.releaseLock();
     }
@@ -543,7 +549,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, date - now);
 }
 
-class TooManyRedirectsError extends Error {}
+class TooManyRedirectsError extends ByteSourceError {}
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
@@ -564,7 +570,7 @@ async function discard(response: Response): Promise<void> {
 function networkError(url: string, error: unknown): Error {
   const cause = error instanceof Error ? ((error.cause as Error | undefined) ?? error) : error;
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`${url}: network error: ${reason}`, { cause: error });
+  return new ByteSourceError(`${url}: network error: ${reason}`, { cause: error });
 }
 
 function sleep(ms: number): Promise<void> {
