@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -59,4 +61,26 @@ export function testPgUrl(what: string): string | undefined {
     console.warn(`note: ${what} skipped: set MODELVET_TEST_PG_URL to run it against PostgreSQL`);
   }
   return url || undefined;
+}
+
+/** A fresh database for this run, dropped afterwards. */
+export async function freshPgDatabase(
+  url: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `modelvet_gate_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
 }

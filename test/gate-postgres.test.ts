@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
-import pg from "pg";
 import PgBoss from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FileKey } from "../src/server/gate-store.js";
@@ -8,30 +6,10 @@ import { openStore, parseDbUrl } from "../src/server/open-store.js";
 import { SCAN_QUEUE_NAME } from "../src/server/pg-boss-queue.js";
 import { startGate } from "../src/server/start-gate.js";
 import { fileKeyString, type VetTarget } from "../src/server/vetter.js";
-import { makeGateRepos, testPgUrl } from "./gate-helpers.js";
+import { freshPgDatabase, makeGateRepos, testPgUrl } from "./gate-helpers.js";
 import { type HubServer, startHubServer } from "./hub-server.js";
 
 const baseUrl = testPgUrl("gate tests on PostgreSQL (two instances, job queue)");
-
-/** A fresh database for this run, dropped afterwards. */
-async function freshDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `modelvet_gate_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 describe.skipIf(baseUrl === undefined)("gate on PostgreSQL", () => {
   let db: { url: string; drop: () => Promise<void> };
@@ -39,7 +17,7 @@ describe.skipIf(baseUrl === undefined)("gate on PostgreSQL", () => {
   let hub: HubServer;
 
   beforeAll(async () => {
-    db = await freshDatabase(baseUrl!);
+    db = await freshPgDatabase(baseUrl!);
     repos = await makeGateRepos();
     hub = await startHubServer({ repos, separateCdn: true });
   });

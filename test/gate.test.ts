@@ -1,4 +1,5 @@
 import { readFile, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { downloadFile, listFiles } from "@huggingface/hub";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -318,6 +319,20 @@ describe("the gate in front of a Hub look-alike", () => {
       (await fetch(`${gateUrl}/api/models/acme/clean/commit/main`, { method: "POST" })).status,
     ).toBe(405);
     expect((await fetch(`${gateUrl}/acme/clean/blob/main/config.json`)).status).toBe(404);
+    // Encoded dot segments, sent raw (fetch would normalise them before they left the client):
+    // the gate resolves them like any URL, so the file it vets is the file it would fetch.
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const { hostname, port } = new URL(gateUrl);
+      const path =
+        "/acme/clean/resolve/main/x/%2e%2e/%2E%2E/%2e%2e/%2e%2e/%2e%2e/acme/evil/resolve/main/shell.pkl";
+      const req = httpRequest({ hostname, port, path }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(403);
   });
 });
 

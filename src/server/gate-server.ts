@@ -236,8 +236,11 @@ export function createGate(options: GateOptions): Gate {
     const commit = response.headers.get("x-repo-commit") ?? target.revision;
     const hash =
       unquoteEtag(response.headers.get("x-linked-etag")) ??
-      unquoteEtag(response.headers.get("etag")) ??
-      "";
+      unquoteEtag(response.headers.get("etag"));
+    if (hash === null || hash === "") {
+      // Without a content hash a stored verdict could outlive the bytes it was given for.
+      throw new UpstreamError(`the upstream gave no ETag for ${target.repo}/${target.rawPath}`);
+    }
     const size = Number(
       response.headers.get("x-linked-size") ?? response.headers.get("content-length") ?? 0,
     );

@@ -40,9 +40,13 @@ export function parseResolvePath(pathname: string): ResolvePath | null {
     if ((kind !== "resolve" && kind !== "raw") || segments.length < at + 3) continue;
     const repoSegments = segments.slice(0, at);
     const rest = segments.slice(at + 2);
-    if (repoSegments.some((s) => s === "" || s === "." || s === "..")) return null;
-    if (rest.some((s) => s === "" || s === "." || s === "..")) return null;
     try {
+      // Dot segments, encoded or not, would make the upstream URL name another file than the key.
+      const dotty = (s: string) => {
+        const d = decodeURIComponent(s);
+        return d === "" || d === "." || d === ".." || d.includes("/") || d.includes("\\");
+      };
+      if (repoSegments.some(dotty) || rest.some(dotty)) return null;
       return {
         repoType,
         repo: repoSegments.map(decodeURIComponent).join("/"),

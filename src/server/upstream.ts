@@ -12,6 +12,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: Uint8Array<ArrayBuffer>;
   signal?: AbortSignal;
+  /** Socket inactivity, in ms, after which the request fails. @default 60000 */
+  idleTimeoutMs?: number;
 }
 
 const MAX_REDIRECTS = 5;
@@ -102,6 +104,14 @@ export function requestStream(url: string, request: UpstreamRequest): Promise<St
           },
         });
       },
+    );
+    // An upstream that stops answering (no headers, or a body that stalls) is given up on.
+    req.setTimeout(request.idleTimeoutMs ?? 60_000, () =>
+      req.destroy(
+        new Error(
+          `no answer from ${target.host} for ${(request.idleTimeoutMs ?? 60_000) / 1000} s`,
+        ),
+      ),
     );
     req.on("error", reject);
     req.end(request.body === undefined ? undefined : Buffer.from(request.body));

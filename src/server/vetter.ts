@@ -5,7 +5,7 @@ import type { Policy } from "../policy/types.js";
 import { applyPolicy } from "../scan/apply-policy.js";
 import type { FileResult } from "../scan/results.js";
 import { scanFile, summarise } from "../scan/scan.js";
-import { HttpStatusError, openHttpSource } from "../sources/http-range-source.js";
+import { ByteBudget, HttpStatusError, openHttpSource } from "../sources/http-range-source.js";
 import type { FileKey, GateStore, ScanRecord } from "./gate-store.js";
 import type { Logger } from "./log.js";
 import type { GateMetrics } from "./metrics.js";
@@ -128,6 +128,7 @@ export async function scanAndStore(
       blockSize: options.blockSize ?? 256 * 1024,
       cacheBlocks: 64,
       retries: 2,
+      budget: new ByteBudget(options.maxScanBytes ?? 1024 ** 3),
       onBytes: (n) => {
         fetched += n;
       },
