@@ -8,7 +8,7 @@ import type { FileKey } from "../src/server/gate-store.js";
 import { jsonLogger } from "../src/server/log.js";
 import { startGate } from "../src/server/start-gate.js";
 import { createToken } from "../src/server/tokens.js";
-import { makeGateRepos } from "./gate-helpers.js";
+import { makeGateRepos, ROOT } from "./gate-helpers.js";
 import { type HubServer, startHubServer } from "./hub-server.js";
 
 let repos: string;
@@ -300,6 +300,46 @@ describe("the gate in front of a Hub look-alike", () => {
     });
     const scan = (await detail.json()) as { result: { findings: { severity: string }[] } };
     expect(scan.result.findings.some((f) => f.severity === "critical")).toBe(true);
+  });
+
+  it("scans an upload once by its SHA-256", async () => {
+    const { token } = await createToken(gate.store, "reader");
+    const upload = async (name: string, file: string) =>
+      fetch(`${gateUrl}/gate/v1/scans/upload?name=${encodeURIComponent(name)}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream" },
+        body: await readFile(join(ROOT, file)),
+      });
+    const bad = (await (
+      await upload("payload.pt", "test/fixtures/torch/malicious/state_dict_payload.bin")
+    ).json()) as {
+      verdict: string;
+      blocked: boolean;
+      sha256: string;
+      scanId: string;
+    };
+    expect(bad.verdict).toBe("malicious");
+    expect(bad.blocked).toBe(true);
+    expect(bad.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const again = (await (
+      await upload("payload.pt", "test/fixtures/torch/malicious/state_dict_payload.bin")
+    ).json()) as {
+      scanId: string;
+    };
+    expect(again.scanId).toBe(bad.scanId);
+    const good = (await (
+      await upload("w.safetensors", "test/fixtures/safetensors/benign/small_model.safetensors")
+    ).json()) as {
+      verdict: string;
+      blocked: boolean;
+    };
+    expect(good).toMatchObject({ verdict: "safe", blocked: false });
+    const noName = await fetch(`${gateUrl}/gate/v1/scans/upload`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: "x",
+    });
+    expect(noName.status).toBe(400);
   });
 
   it("exposes health, readiness and Prometheus metrics", async () => {

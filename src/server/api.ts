@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { memorySource } from "../core/byte-source.js";
 import {
   BodyTooLargeError,
   readBody,
@@ -11,7 +13,13 @@ import { encodePath, parseHfUri, typePrefix } from "./hub-paths.js";
 import type { Logger } from "./log.js";
 import { authenticate } from "./tokens.js";
 import { fetchFollowing } from "./upstream.js";
-import { UpstreamError, type VetTarget, type Vetter } from "./vetter.js";
+import {
+  type ScannerOptions,
+  scanSourceAndStore,
+  UpstreamError,
+  type VetTarget,
+  type Vetter,
+} from "./vetter.js";
 
 /** What the API needs from the gate. */
 export interface ApiContext {
@@ -27,7 +35,12 @@ export interface ApiContext {
   upstreamBase: string;
   fetchFn: typeof globalThis.fetch;
   logger: Logger;
+  /** Scans uploads in this process. */
+  scanner: ScannerOptions;
 }
+
+/** Largest upload `POST /gate/v1/scans/upload` takes (held in memory while scanned). */
+export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
 /** Files one `POST /gate/v1/scans` may cover. */
 export const MAX_REPO_FILES = 10_000;
@@ -89,6 +102,9 @@ async function route(
   if (resource === "scans" && id === undefined && method === "POST") {
     const body = await readJson(req);
     return sendJson(res, 200, await scanRepo(body, ctx));
+  }
+  if (resource === "scans" && id === "upload" && method === "POST") {
+    return sendJson(res, 200, await scanUpload(req, q.get("name"), ctx));
   }
   if (resource === "scans" && id === undefined && method === "GET") {
     const filter: Parameters<GateStore["listScans"]>[0] = {};
@@ -291,5 +307,40 @@ async function scanRepo(body: Record<string, unknown>, ctx: ApiContext) {
     revision,
     blocked: files.some((f) => f.blocked === true),
     files,
+  };
+}
+
+/**
+ * `POST /gate/v1/scans/upload?name=model.pkl` with the file as the body: scanned in this process
+ * under the gate's policy and stored by SHA-256 (repo type `upload`), so the same bytes are
+ * scanned once.
+ */
+async function scanUpload(req: IncomingMessage, name: string | null, ctx: ApiContext) {
+  if (name === null || name === "" || name.length > 500) {
+    throw new ApiError(400, "name (the file name, for the report) is required: ?name=model.pkl");
+  }
+  const bytes = await readBody(req, MAX_UPLOAD_BYTES);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const key = {
+    repoType: "upload" as const,
+    repo: "upload",
+    revision: "upload",
+    path: name,
+    contentHash: sha256,
+    size: bytes.length,
+  };
+  const scan =
+    (await ctx.store.getScan(key)) ??
+    (await scanSourceAndStore(key, memorySource(bytes), () => 0, performance.now(), ctx.scanner));
+  return {
+    name,
+    sha256,
+    size: bytes.length,
+    verdict: scan.verdict,
+    blocked: scan.blocked,
+    rule: scan.rule,
+    message: scan.message,
+    scanId: scan.id,
+    result: scan.result,
   };
 }

@@ -132,7 +132,15 @@ export function createGate(options: GateOptions): Gate {
       }
       if (path === "/gate/v1" || path.startsWith("/gate/v1/")) {
         route = "gate-api";
-        return handleApi(req, res, url, { store, vetter, probe, upstreamBase, fetchFn, logger });
+        return handleApi(req, res, url, {
+          store,
+          vetter,
+          probe,
+          upstreamBase,
+          fetchFn,
+          logger,
+          scanner: { store, policy: options.policy, metrics, logger },
+        });
       }
       if (path.startsWith("/api/")) {
         route = "hub-api";

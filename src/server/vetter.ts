@@ -1,3 +1,4 @@
+import type { ByteSource } from "../core/byte-source.js";
 import { atLeast, type Finding, SEVERITIES, type Severity } from "../core/finding.js";
 import type { Limits } from "../core/limits.js";
 import type { IgnoreRule } from "../policy/policy-file.js";
@@ -140,9 +141,23 @@ export async function scanAndStore(
       status,
     );
   }
+  return scanSourceAndStore(target, opened.source, () => fetched, started, options);
+}
+
+/**
+ * Scans bytes already at hand (an upload, or an opened upstream source) as the file version `key`,
+ * applies the gate's policy and stores the verdict; returns the stored record.
+ */
+export async function scanSourceAndStore(
+  target: FileKey & { size: number },
+  source: ByteSource,
+  fetched: () => number,
+  started: number,
+  options: ScannerOptions,
+): Promise<ScanRecord> {
   const { policy } = options;
   const scanned = await scanFile(
-    { path: target.path, open: async () => ({ source: opened.source }) },
+    { path: target.path, open: async () => ({ source }) },
     { policy: policy.policy, limits: policy.limits, concurrency: 1 },
   );
   const report = applyPolicy(
@@ -164,7 +179,7 @@ export async function scanAndStore(
   const seconds = (performance.now() - started) / 1000;
   options.metrics.scanSeconds.observe(seconds);
   options.metrics.scans.inc({ verdict: result.verdict });
-  options.metrics.bytesFetched.inc({ purpose: "scan" }, fetched);
+  options.metrics.bytesFetched.inc({ purpose: "scan" }, fetched());
   const decision = decide(result, policy.failOn);
   options.logger.log("info", "scanned", {
     repo: target.repo,
@@ -174,7 +189,7 @@ export async function scanAndStore(
     blocked: decision.blocked,
     rule: decision.rule,
     ms: Math.round(seconds * 1000),
-    bytesFetched: fetched,
+    bytesFetched: fetched(),
   });
   return options.store.putScan({
     repoType: target.repoType,
@@ -188,7 +203,7 @@ export async function scanAndStore(
     ...decision,
     result,
     durationMs: seconds * 1000,
-    bytesFetched: fetched,
+    bytesFetched: fetched(),
     scannedAt: new Date().toISOString(),
   });
 }
