@@ -15,6 +15,7 @@ import { listFiles, modelInfo } from "@huggingface/hub";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
+import { parseByteSize } from "../src/cli/program.js";
 import { Progress } from "../src/cli/progress.js";
 import { prepareInputs } from "../src/cli/remote-inputs.js";
 import { PickleBuilder } from "../src/formats/pickle/pickle-builder.js";
@@ -141,6 +142,33 @@ describe("local Hub look-alike with @huggingface/hub", () => {
     } finally {
       await paged.close();
     }
+  });
+});
+
+describe("modelvet scan --help and options", () => {
+  it("documents remote scanning", async () => {
+    const { code, out } = await run(["scan", "--help"]);
+    expect(code).toBe(0);
+    for (const text of [
+      "hf://org/name@v1.0",
+      "--hf-cache",
+      "--verify-hashes",
+      "HF_TOKEN",
+      "HF_ENDPOINT",
+    ])
+      expect(out).toContain(text);
+    expect(out).toMatch(/--max-remote-bytes <size>[\s\S]*default: 1G/);
+  });
+
+  it("reads --max-remote-bytes sizes and wants something to scan", async () => {
+    expect(parseByteSize("1048576")).toBe(MB);
+    expect(parseByteSize("512k")).toBe(512 * 1024);
+    expect(parseByteSize("1.5GiB")).toBe(1.5 * 1024 * MB);
+    expect(parseByteSize("200MB")).toBe(200 * MB);
+    expect(() => parseByteSize("lots")).toThrow(/500M/);
+    const none = await run(["scan"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("--hf-cache");
   });
 });
 

@@ -94,9 +94,9 @@ export function createProgram(
   program
     .command("scan")
     .description(
-      "Scan files and folders (recursively), Hugging Face repositories (hf://), URLs and the\n" +
-        "Hugging Face cache. Formats are detected from the bytes, whatever the file name.\n" +
-        "Verdicts: malicious, suspicious, safe, error (could not be analysed).",
+      "Scan files and folders (recursively), Hugging Face repositories (hf://), URLs\n" +
+        "and the Hugging Face cache. Formats are detected from the bytes, whatever the\n" +
+        "file name. Verdicts: malicious, suspicious, safe, error (could not be analysed).",
     )
     .argument(
       "[paths...]",
@@ -142,7 +142,11 @@ export function createProgram(
       "also scan the local Hugging Face cache ($HF_HUB_CACHE, else $HF_HOME/hub, else " +
         "~/.cache/huggingface/hub), each blob once, reported by repository and revision",
     )
-    .option("--token <token>", "Hugging Face access token for private and gated repositories")
+    .option(
+      "--token <token>",
+      "Hugging Face access token for private and gated repositories (prefer HF_TOKEN: a " +
+        "command line is visible to other users)",
+    )
     .option(
       "--verify-hashes",
       "download LFS files in full (streamed) and check their SHA-256 against the Hub's; in the " +

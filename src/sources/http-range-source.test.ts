@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { ByteSourceError } from "../core/byte-source.js";
 import {
   BudgetExceededError,
   ByteBudget,
@@ -113,6 +114,46 @@ describe("openHttpSource", () => {
     expect(await opened.source.read(2500, 500)).toEqual(data.subarray(2500));
     expect(cdnLog.every((l) => l.auth === undefined)).toBe(true);
     expect(hubLog).toHaveLength(2); // later reads go straight to the final URL
+  });
+
+  it("starts again from the URL as opened when a signed redirect target expires", async () => {
+    const data = bytes(5000);
+    const cdnLog: { range?: string; path: string }[] = [];
+    let signature = 1;
+    const inner = rangeHandler(data, cdnLog);
+    const cdn = await serve((req, res, url) => {
+      if (url.searchParams.get("sig") !== String(signature)) {
+        res.writeHead(403).end();
+        return;
+      }
+      inner(req, res, url);
+    });
+    let resolves = 0;
+    const hub = await serve((_req, res) => {
+      resolves++;
+      res.writeHead(302, { Location: `${cdn}/blob?sig=${signature}` }).end();
+    });
+    const { source } = await openHttpSource(`${hub}/f`, { blockSize: 1000 });
+    signature = 2; // the first signed URL expires
+    expect(await source.read(3000, 100)).toEqual(data.subarray(3000, 3100));
+    expect(resolves).toBe(2);
+  });
+
+  it("reports a connection cut mid-body as a read error of the source", async () => {
+    const base = await serve((req, res) => {
+      if (req.headers.range === "bytes=0-999") {
+        res.writeHead(206, { "Content-Range": "bytes 0-999/5000", "Content-Length": 1000 });
+        res.end(bytes(1000));
+        return;
+      }
+      res.writeHead(206, { "Content-Range": "bytes 1000-1999/5000", "Content-Length": 1000 });
+      res.write(bytes(10));
+      setTimeout(() => res.destroy(), 10);
+    });
+    const { source } = await openHttpSource(`${base}/f`, { blockSize: 1000 });
+    const error = await source.read(1500, 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ByteSourceError);
+    expect(String(error)).toMatch(/network error|ended after/);
   });
 
   it("retries 429 and 503, honouring Retry-After", async () => {
