@@ -396,3 +396,29 @@ describe("--block-repo", () => {
     }
   });
 });
+
+describe("paged listings", () => {
+  it("rewrites the upstream's Link header so every page is fetched through the gate", async () => {
+    const paged = await startHubServer({ repos, pageSize: 1 });
+    const started = await startGate({ upstream: paged.url, db: "sqlite::memory:", port: 0 });
+    try {
+      const first = await fetch(`${started.url}/api/models/acme/clean/tree/main?recursive=true`);
+      const link = first.headers.get("link");
+      expect(link).toContain(`<${started.url}/api/models/acme/clean/tree/main`);
+      expect(link).not.toContain(paged.url);
+      const names: string[] = [];
+      for await (const entry of listFiles({ repo: "acme/clean", hubUrl: started.url })) {
+        names.push(entry.path);
+      }
+      expect(names.sort()).toEqual([
+        "config.json",
+        "model.safetensors",
+        "small.safetensors",
+        "state_dict.pt",
+      ]);
+    } finally {
+      await started.gate.close();
+      await paged.close();
+    }
+  });
+});
