@@ -103,6 +103,7 @@ try {
   await page.locator("#results:not([aria-busy]) #downloads:not([hidden])").waitFor();
   await page.screenshot({ path: join(docs, "web-scanner.png"), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator("#results-h").evaluate((el) => el.scrollIntoView());
   await page.screenshot({ path: join(docs, "web-scanner-phone.png") });
   await page.setViewportSize({ width: 1100, height: 700 });
 

@@ -95,8 +95,9 @@ describe.skipIf(!BROWSER)("gate dashboard (headless Chromium, served by the gate
 
     await refused.first().locator('[data-allow="shell.pkl"]').click();
     await page.locator("#exception-form").waitFor();
-    expect(await page.getByLabel("Repository", { exact: true }).inputValue()).toBe("acme/evil");
-    expect(await page.getByLabel("File (empty: every file)").inputValue()).toBe("shell.pkl");
+    const form = page.locator("#exception-form");
+    expect(await form.getByLabel("Repository", { exact: true }).inputValue()).toBe("acme/evil");
+    expect(await form.getByLabel("File (empty: every file)").inputValue()).toBe("shell.pkl");
     await page
       .getByLabel("Reason (recorded in the audit trail)")
       .fill("red-team stand-in, ticket SEC-42");

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,16 +30,36 @@ export async function buildWebApp(): Promise<string> {
   return outDir;
 }
 
-/** A local static server for the built app (the same handler `modelvet serve` mounts). */
-export async function serveApp(root: string): Promise<{ server: Server; url: string }> {
+/**
+ * A local static server for the built app (the same handler `modelvet serve` mounts). With
+ * `proxyTo`, every other path is relayed to that server (a Hub look-alike), so the page reaches it
+ * on its own origin.
+ */
+export async function serveApp(
+  root: string,
+  options: { proxyTo?: string } = {},
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const { pathname } = new URL(req.url ?? "/", "http://localhost");
     serveWebApp(req, res, pathname, root).then(
       (served) => {
-        if (!served) {
+        if (served) return;
+        if (options.proxyTo === undefined) {
           res.writeHead(404);
           res.end();
+          return;
         }
+        const upstream = new URL(req.url ?? "/", options.proxyTo);
+        const relay = request(
+          upstream,
+          { method: req.method, headers: { ...req.headers, host: upstream.host } },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        relay.on("error", () => res.destroy());
+        req.pipe(relay);
       },
       () => res.destroy(),
     );

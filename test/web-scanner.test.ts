@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Verdict } from "../src/core/verdict.js";
 import { scan } from "../src/scan/scan.js";
 import { openFile } from "../src/sources/file-source.js";
+import { makeGateRepos } from "./gate-helpers.js";
+import { type HubServer, startHubServer } from "./hub-server.js";
 import { buildWebApp, haveBrowser, launchChromium, serveApp } from "./web-helpers.js";
 
 const root = join(import.meta.dirname, "..");
@@ -25,6 +27,8 @@ const FIXTURES = [
 const BROWSER = haveBrowser("the web scanner's browser tests");
 
 let appDir: string;
+let repos: string;
+let hub: HubServer;
 let server: Server;
 let appUrl: string;
 let context: BrowserContext;
@@ -41,7 +45,10 @@ beforeAll(async () => {
   );
   for (const f of report.files) nodeVerdicts.set(f.path, f.verdict);
   appDir = await buildWebApp();
-  ({ server, url: appUrl } = await serveApp(appDir));
+  repos = await makeGateRepos();
+  // Every file served straight (no LFS redirect to another origin), reached through the app's server.
+  hub = await startHubServer({ repos, lfsThreshold: Number.MAX_SAFE_INTEGER });
+  ({ server, url: appUrl } = await serveApp(appDir, { proxyTo: hub.url }));
   context = await launchChromium(join(appDir, ".profile"));
   context.on("request", (r) => requests.push(r));
   page = await context.newPage();
@@ -55,7 +62,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   server?.close();
+  await hub?.close();
   if (appDir) rmSync(appDir, { recursive: true, force: true });
+  if (repos) rmSync(repos, { recursive: true, force: true });
 });
 
 async function waitForScan(): Promise<void> {
@@ -150,5 +159,33 @@ describe.skipIf(!BROWSER)("in-browser scanner (headless Chromium)", () => {
       expect(url.search, r.url()).toBe("");
     }
     expect(consoleErrors).toEqual([]);
+  });
+
+  it("scans a Hub repository by range requests, fetching nothing whole and sending nothing", async () => {
+    const before = requests.length;
+    hub.resetStats();
+    await page.getByText("Hub address").click();
+    await page
+      .getByLabel("Hub (a mirror must allow this page in its CORS policy)")
+      .fill(new URL(appUrl).origin);
+    await page.getByLabel("Repository", { exact: true }).fill("hf://acme/evil");
+    await page.getByRole("button", { name: "Scan repository" }).click();
+    await waitForScan();
+    const commit = await hub.commitOf("acme/evil");
+    expect(await verdictOf(`hf://acme/evil@${commit}/shell.pkl`)).toBe("malicious");
+    expect(await verdictOf(`hf://acme/evil@${commit}/pytorch_model.bin`)).toBe("malicious");
+    expect(await page.locator("#summary").textContent()).toContain("by range requests");
+
+    const made = requests.slice(before);
+    expect(made.some((r) => r.url().includes("/resolve/"))).toBe(true);
+    for (const r of made) {
+      expect(r.method(), r.url()).toBe("GET");
+      expect(r.postDataBuffer(), r.url()).toBeNull();
+      expect(new URL(r.url()).origin, r.url()).toBe(new URL(appUrl).origin);
+    }
+    // Every file read went by ranges: the checkpoint's tensor data was never fetched.
+    const reads = hub.log.filter((entry) => entry.url.includes("/resolve/"));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const entry of reads) expect(entry.range, entry.url).toBeDefined();
   });
 });

@@ -27,12 +27,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 /**
  * Sent with every file of the app. The policy also binds the scan worker (a meta tag would not):
- * code only from this origin, network only to this origin (the gate API), no framing.
+ * code only from this origin; network only to this origin (the gate API) and to the Hugging Face
+ * Hub and its CDN (GETs for `hf://` scans: a listing and byte ranges); no framing.
  */
 export const WEB_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "content-security-policy":
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
-    "connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; " +
+    "connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co; " +
+    "img-src 'self' data:; style-src 'self'; object-src 'none'; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",

@@ -7,8 +7,10 @@ export interface PickedFile {
   file: File;
 }
 
-/** Page → worker. */
-export type ScanRequest = { type: "scan"; files: PickedFile[] };
+/** Page → worker: local files, or a Hugging Face repository read by range requests. */
+export type ScanRequest =
+  | { type: "scan"; files: PickedFile[] }
+  | { type: "scan-hub"; target: string; endpoint: string; token?: string };
 
 /** Worker → page. */
 export type ScanEvent =
@@ -21,5 +23,9 @@ export type ScanEvent =
       sarif: string;
       /** Wall time of the whole scan inside the worker, in milliseconds. */
       elapsedMs: number;
+      /** For a repository: bytes fetched by range requests, and the commit scanned. */
+      fetchedBytes?: number;
+      commit?: string;
     }
+  | { type: "listed"; total: number; commit: string }
   | { type: "failed"; message: string };

@@ -1,12 +1,14 @@
 /**
  * The scanner's Web Worker: runs the same engine as the CLI over the user's `File`s, read slice by
- * slice in this tab. Nothing here opens a network connection with file bytes; the only fetches a
- * worker may make are for the app's own code (the wasm libraries some formats load on demand).
+ * slice in this tab. Nothing here sends file bytes anywhere: the worker fetches only the app's own
+ * code (the wasm libraries some formats load on demand) and, when asked to scan a Hugging Face
+ * repository, that repository's listing and byte ranges of its files (GETs, no body).
  */
 import { writeJson } from "../../src/report/json.js";
 import { writeSarif } from "../../src/report/sarif.js";
 import { type ScanInput, scan } from "../../src/scan/scan.js";
 import { blobSource } from "../../src/sources/blob-source.js";
+import { parseHubTarget, planHubScan } from "./hub-scan.js";
 import type { PickedFile, ScanEvent, ScanRequest } from "./messages.js";
 
 /** Files up to this size get a SHA-256 in the report (hashing reads the whole file). */
@@ -37,7 +39,25 @@ function inputOf({ path, file }: PickedFile): ScanInput {
 
 async function run(request: ScanRequest): Promise<void> {
   const started = performance.now();
-  const report = await scan(request.files.map(inputOf), {
+  let inputs: ScanInput[];
+  let fetched = 0;
+  let commit: string | undefined;
+  if (request.type === "scan") inputs = request.files.map(inputOf);
+  else {
+    const target = parseHubTarget(request.target);
+    if (typeof target === "string") throw new Error(target);
+    const plan = await planHubScan(target, {
+      endpoint: request.endpoint,
+      ...(request.token ? { token: request.token } : {}),
+      onBytes: (n) => {
+        fetched += n;
+      },
+    });
+    inputs = plan.inputs;
+    commit = plan.commit;
+    scope.postMessage({ type: "listed", total: inputs.length, commit });
+  }
+  const report = await scan(inputs, {
     onFile: (result, done, total) => scope.postMessage({ type: "file", result, done, total }),
   });
   scope.postMessage({
@@ -46,6 +66,7 @@ async function run(request: ScanRequest): Promise<void> {
     json: writeJson(report),
     sarif: writeSarif(report),
     elapsedMs: Math.round(performance.now() - started),
+    ...(commit === undefined ? {} : { commit, fetchedBytes: fetched }),
   });
 }
 

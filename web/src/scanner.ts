@@ -1,6 +1,6 @@
 import type { FileResult } from "../../src/scan/results.js";
 import { filesFromDrop, filesFromInput } from "./collect-files.js";
-import { byId, h, plural } from "./dom.js";
+import { byId, formatSize, h, plural } from "./dom.js";
 import type { PickedFile, ScanEvent, ScanRequest } from "./messages.js";
 import { byVerdict, fileItem, headline, worstVerdict } from "./render-results.js";
 
@@ -23,6 +23,18 @@ export function setUpScanner(): void {
     pickFolder.value = "";
   });
 
+  const hubForm = byId<HTMLFormElement>("hub-form");
+  hubForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const target = byId<HTMLInputElement>("hub-repo").value.trim();
+    const token = byId<HTMLInputElement>("hub-token").value.trim();
+    const endpoint = byId<HTMLInputElement>("hub-endpoint").value.trim() || DEFAULT_HUB;
+    run(
+      { type: "scan-hub", target, endpoint, ...(token ? { token } : {}) },
+      `Listing ${target} on ${endpoint}…`,
+    );
+  });
+
   // The page, not only the drop zone, accepts a drop, so a near miss does not open the file.
   document.addEventListener("dragover", (event) => {
     if (!event.dataTransfer?.types.includes("Files")) return;
@@ -43,6 +55,9 @@ export function setUpScanner(): void {
   });
 }
 
+/** Where `hf://` repositories are read from unless the form says otherwise. */
+const DEFAULT_HUB = "https://huggingface.co";
+
 let worker: Worker | null = null;
 let downloads: string[] = [];
 
@@ -55,6 +70,11 @@ function start(files: PickedFile[]): void {
     setStatus("No files to scan.");
     return;
   }
+  run({ type: "scan", files }, `Scanning ${plural(files.length, "file")} in this tab…`);
+}
+
+/** Runs one scan in a fresh worker (a running one is stopped) and shows its results. */
+function run(request: ScanRequest, startText: string): void {
   worker?.terminate();
   for (const url of downloads) URL.revokeObjectURL(url);
   downloads = [];
@@ -68,7 +88,7 @@ function start(files: PickedFile[]): void {
   links.hidden = true;
   results.hidden = false;
   results.setAttribute("aria-busy", "true");
-  setStatus(`Scanning ${plural(files.length, "file")} in this tab…`);
+  setStatus(startText);
 
   const partial: FileResult[] = [];
   worker = new Worker(new URL("./scan-worker.ts", import.meta.url), { type: "module" });
@@ -92,7 +112,10 @@ function start(files: PickedFile[]): void {
           report.summary.unrecognised > 0
             ? `, ${report.summary.unrecognised} not a model format`
             : "",
-          `. Scanned in ${(message.elapsedMs / 1000).toFixed(2)} s, in this tab.`,
+          `. Scanned in ${(message.elapsedMs / 1000).toFixed(2)} s, in this tab`,
+          message.commit === undefined
+            ? "."
+            : `, at commit ${message.commit.slice(0, 12)}, reading ${formatSize(message.fetchedBytes ?? 0)} by range requests.`,
         ),
       );
       links.replaceChildren(
@@ -105,6 +128,10 @@ function start(files: PickedFile[]): void {
       setStatus(`Done: ${headline(report.summary)}`);
       worker?.terminate();
       worker = null;
+    } else if (message.type === "listed") {
+      setStatus(
+        `Listed ${plural(message.total, "file")} at commit ${message.commit.slice(0, 12)}; scanning…`,
+      );
     } else {
       results.removeAttribute("aria-busy");
       setStatus(`The scan failed: ${message.message}`);
@@ -114,7 +141,6 @@ function start(files: PickedFile[]): void {
     results.removeAttribute("aria-busy");
     setStatus(`The scanner stopped: ${event.message || "unknown error"}`);
   };
-  const request: ScanRequest = { type: "scan", files };
   worker.postMessage(request);
 }
 
