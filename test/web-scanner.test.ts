@@ -188,4 +188,31 @@ describe.skipIf(!BROWSER)("in-browser scanner (headless Chromium)", () => {
     expect(reads.length).toBeGreaterThan(0);
     for (const entry of reads) expect(entry.range, entry.url).toBeDefined();
   });
+
+  it("fails closed when a wasm library cannot load: those files are not called safe", async () => {
+    const blocked: string[] = [];
+    const block = /\.wasm$|\/hdf5_hl-[^/]*\.js$|\/7zz[^/]*\.js$/;
+    await context.route(block, (route) => {
+      blocked.push(route.request().url());
+      return route.abort();
+    });
+    try {
+      await page
+        .locator("#pick-files")
+        .setInputFiles(
+          [
+            "test/fixtures/evasion/benign/state_dict_in_7z.7z",
+            "test/fixtures/keras/malicious/lambda_os_system.h5",
+            "examples/malicious/reverse_shell_stand_in.pkl",
+          ].map((f) => join(root, f)),
+        );
+      await waitForScan();
+      expect(blocked.length).toBeGreaterThan(0);
+      expect(await verdictOf("state_dict_in_7z.7z")).not.toBe("safe");
+      expect(await verdictOf("lambda_os_system.h5")).not.toBe("safe");
+      expect(await verdictOf("reverse_shell_stand_in.pkl")).toBe("malicious");
+    } finally {
+      await context.unroute(block);
+    }
+  });
 });
