@@ -3,6 +3,7 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { downloadFile, listFiles } from "@huggingface/hub";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parsePolicyFile } from "../src/policy/policy-file.js";
 import type { Gate } from "../src/server/gate-server.js";
 import type { FileKey } from "../src/server/gate-store.js";
 import { jsonLogger } from "../src/server/log.js";
@@ -419,6 +420,36 @@ describe("paged listings", () => {
     } finally {
       await started.gate.close();
       await paged.close();
+    }
+  });
+});
+
+describe("the policy file", () => {
+  it("applies ignores (by repo path) and fail-on to what the gate refuses", async () => {
+    const policyFile = parsePolicyFile(
+      [
+        "fail-on: high",
+        "ignore:",
+        "  - rule: pickle.dangerous-global",
+        "    path: acme/mixed/**",
+        "    reason: red-team fixtures",
+      ].join("\n"),
+      { source: "modelvet.yaml" },
+    );
+    if (!policyFile.ok) throw new Error(String(policyFile.error));
+    const started = await startGate({
+      upstream: hub.url,
+      db: "sqlite::memory:",
+      port: 0,
+      policyFile: policyFile.value,
+    });
+    try {
+      expect((await fetch(`${started.url}/acme/evil/resolve/main/shell.pkl`)).status).toBe(403);
+      const ignored = await fetch(`${started.url}/acme/mixed/resolve/main/extra.pkl`);
+      expect(ignored.status).toBe(200);
+      await ignored.arrayBuffer();
+    } finally {
+      await started.gate.close();
     }
   });
 });
