@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
-import { listFiles, modelInfo } from "@huggingface/hub";
+import { downloadFile, listFiles, modelInfo, pathsInfo } from "@huggingface/hub";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
@@ -169,6 +169,29 @@ describe("modelvet scan --help and options", () => {
     const none = await run(["scan"]);
     expect(none.code).toBe(2);
     expect(none.err).toContain("--hf-cache");
+  });
+});
+
+describe("local Hub look-alike: downloads and paths-info", () => {
+  it("serves @huggingface/hub's downloadFile (LFS through the CDN redirect) and pathsInfo", async () => {
+    for (const path of ["model.safetensors", "evil.pkl"]) {
+      const blob = await downloadFile({ repo: "acme/mixed", path, hubUrl: server.url, xet: false });
+      const bytes = new Uint8Array(await blob!.arrayBuffer());
+      expect(Buffer.from(bytes).equals(readFileSync(join(ROOT, MIXED[path]!)))).toBe(true);
+    }
+    expect(
+      await downloadFile({ repo: "acme/mixed", path: "nope.bin", hubUrl: server.url }),
+    ).toBeNull();
+    const info = await pathsInfo({
+      repo: "acme/mixed",
+      paths: ["model.safetensors", "checkpoints", "nope"],
+      hubUrl: server.url,
+    });
+    expect(info.map((i) => [i.path, i.type])).toEqual([
+      ["model.safetensors", "file"],
+      ["checkpoints", "directory"],
+    ]);
+    expect(info[0]!.lfs?.oid).toBe(sha256(join(ROOT, MIXED["model.safetensors"]!)));
   });
 });
 
