@@ -13,10 +13,20 @@ export function openSqliteDriver(path: string): SqlDriver {
   // With WAL, NORMAL never corrupts the database; a power cut may lose the last decisions logged.
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
+  // Statements are prepared once per SQL text (the store uses a fixed set of them).
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
   const direct: SqlExecutor = {
     all: <T>(sql: string, params: readonly unknown[] = []) =>
-      Promise.resolve(db.prepare(sql).all(...bind(params)) as T[]),
-    run: (sql, params = []) => Promise.resolve(db.prepare(sql).run(...bind(params)).changes),
+      Promise.resolve(prepared(sql).all(...bind(params)) as T[]),
+    run: (sql, params = []) => Promise.resolve(prepared(sql).run(...bind(params)).changes),
     exec: (sql) => {
       db.exec(sql);
       return Promise.resolve();
