@@ -77,6 +77,31 @@ async function verdictOf(path: string): Promise<string | null> {
 }
 
 describe.skipIf(!BROWSER)("in-browser scanner (headless Chromium)", () => {
+  it("labels every control and reaches the file pickers by keyboard", async () => {
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select, textarea")]
+        .filter(
+          (el) => (el as HTMLInputElement).labels?.length === 0 && !el.getAttribute("aria-label"),
+        )
+        .map((el) => el.id || el.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    const reached: string[] = [];
+    await page.locator("body").focus();
+    for (let i = 0; i < 8 && !reached.includes("pick-folder"); i++) {
+      await page.keyboard.press("Tab");
+      reached.push(await page.evaluate(() => document.activeElement?.id ?? ""));
+    }
+    expect(reached).toContain("pick-files");
+    expect(reached).toContain("pick-folder");
+    // The focused picker's visible label shows a focus ring.
+    expect(
+      await page
+        .locator('label[for="pick-folder"]')
+        .evaluate((el) => getComputedStyle(el).outlineStyle),
+    ).toBe("solid");
+  });
+
   it("picks files and gives each the verdict the CLI gives", async () => {
     await page.locator("#pick-files").setInputFiles(FIXTURES.map((f) => join(root, f)));
     await waitForScan();
