@@ -79,7 +79,7 @@ async function verdictOf(path: string): Promise<string | null> {
 describe.skipIf(!BROWSER)("in-browser scanner (headless Chromium)", () => {
   it("labels every control and reaches the file pickers by keyboard", async () => {
     const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll("input, select, textarea")]
+      Array.from(document.querySelectorAll("input, select, textarea"))
         .filter(
           (el) => (el as HTMLInputElement).labels?.length === 0 && !el.getAttribute("aria-label"),
         )
