@@ -232,21 +232,42 @@ export class LocalScanQueue implements ScanQueue {
  */
 export class Vetter {
   readonly #inflight = new Map<string, Promise<ScanRecord>>();
+  /** Stored scans never change, so recent ones are kept in memory (insertion-ordered LRU). */
+  readonly #recent = new Map<string, ScanRecord>();
   constructor(
     readonly store: GateStore,
     readonly queue: ScanQueue,
+    readonly cacheSize = 10_000,
   ) {}
 
   async verdict(target: VetTarget, authorization: string | undefined): Promise<ScanRecord> {
-    const stored = await this.store.getScan(target);
-    if (stored !== null) return stored;
     const key = fileKeyString(target);
+    const cached = this.#recent.get(key);
+    if (cached !== undefined) {
+      this.#recent.delete(key);
+      this.#recent.set(key, cached);
+      return cached;
+    }
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
-      pending = this.queue.scan(target, authorization).finally(() => this.#inflight.delete(key));
+      pending = this.#lookUpOrScan(target, authorization).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
-    return pending;
+    const record = await pending;
+    this.#remember(key, record);
+    return record;
+  }
+
+  async #lookUpOrScan(target: VetTarget, authorization: string | undefined) {
+    return (await this.store.getScan(target)) ?? this.queue.scan(target, authorization);
+  }
+
+  #remember(key: string, record: ScanRecord): void {
+    this.#recent.set(key, record);
+    if (this.#recent.size > this.cacheSize) {
+      const oldest = this.#recent.keys().next().value;
+      if (oldest !== undefined) this.#recent.delete(oldest);
+    }
   }
 
   /** Scans in progress in this process. */
