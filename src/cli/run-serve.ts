@@ -52,7 +52,11 @@ export async function runServe(
 
 /** `modelvet token create`: prints a new token once; only its hash is stored. */
 export async function runTokenCreate(options: TokenCreateOptions, term: Terminal): Promise<number> {
-  const store = await openStore(parseDbUrl(options.db));
+  // The same default database file as `serve`: next to the policy file found upward, else here.
+  const { path: policyPath } = await resolvePolicy(undefined, ".");
+  const store = await openStore(
+    parseDbUrl(options.db, policyPath === null ? "." : folderOf(policyPath)),
+  );
   try {
     const { token, record } = await createToken(store, options.role, options.name ?? null);
     term.stdout.write(`${token}\n`);
