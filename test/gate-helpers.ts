@@ -40,6 +40,12 @@ export async function makeGateRepos(): Promise<string> {
     "test/fixtures/safetensors/benign/small_model.safetensors",
   );
   await put("acme/mixed", "extra.pkl", "examples/malicious/reverse_shell_stand_in.pkl");
+  // Private: only `Bearer hf_test_token` may read it (startHubServer's `access`).
+  await put(
+    "acme/private",
+    "weights.safetensors",
+    "test/fixtures/safetensors/benign/small_model.safetensors",
+  );
   await put("datasets/acme/data", "train.pkl", "examples/malicious/reverse_shell_stand_in.pkl");
   await put(
     "datasets/acme/data",

@@ -191,6 +191,27 @@ describe("the gate in front of a Hub look-alike", () => {
     expect(logLines.length).toBeGreaterThan(0);
   });
 
+  it("scans and serves a private repo with the client's own token, and refuses clients without one", async () => {
+    const url = `${gateUrl}/acme/private/resolve/main/weights.safetensors`;
+    const anonymous = await fetch(url);
+    expect(anonymous.status).toBe(401);
+    expect(scans.filter((k) => k.repo === "acme/private")).toHaveLength(0);
+    const allowed = await fetch(url, { headers: { authorization: "Bearer hf_test_token" } });
+    expect(allowed.status).toBe(200);
+    expect(
+      Buffer.from(await allowed.arrayBuffer()).equals(
+        await upstreamBytes("acme/private", "weights.safetensors"),
+      ),
+    ).toBe(true);
+    expect(scans.filter((k) => k.repo === "acme/private")).toHaveLength(1);
+    // The scan's range reads carried the client's token to the Hub.
+    const ranged = hub.log.filter((r) => r.url.includes("acme/private") && r.range !== undefined);
+    expect(ranged.length).toBeGreaterThan(0);
+    expect(ranged.every((r) => r.authorization === "Bearer hf_test_token")).toBe(true);
+    // A stored verdict does not open the file to others: the upstream still decides access.
+    expect((await fetch(url, { headers: { authorization: "Bearer hf_wrong" } })).status).toBe(401);
+  });
+
   it("relays upstream 404s with the Hub's error code, and answers 502 when the upstream is down", async () => {
     const missing = await fetch(`${gateUrl}/acme/clean/resolve/main/nope.bin`);
     expect(missing.status).toBe(404);
