@@ -376,6 +376,22 @@ describe("the gate in front of a Hub look-alike", () => {
     );
   });
 
+  it("answers browsers as the Hub does (CORS), so web clients can use the gate too", async () => {
+    const preflight = await fetch(`${gateUrl}/acme/clean/resolve/main/config.json`, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-headers": "range" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/Range/);
+    const refused = await fetch(`${gateUrl}/acme/evil/resolve/main/shell.pkl`);
+    expect(refused.headers.get("access-control-expose-headers")).toMatch(/X-Error-Message/);
+    await refused.arrayBuffer();
+    // The gate's own API is not opened to other origins.
+    const api = await fetch(`${gateUrl}/gate/v1/whoami`);
+    expect(api.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("refuses uploads and unknown paths rather than relaying them", async () => {
     expect(
       (await fetch(`${gateUrl}/api/models/acme/clean/commit/main`, { method: "POST" })).status,

@@ -79,6 +79,32 @@ const API_HEADERS = [
 
 const MAX_API_BODY = 4 * 1024 * 1024;
 
+/** What the Hub sends browsers: any origin, no cookies, and the headers clients read exposed. */
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": [
+    "X-Repo-Commit",
+    "X-Request-Id",
+    "X-Error-Code",
+    "X-Error-Message",
+    "X-Total-Count",
+    "ETag",
+    "Link",
+    "Accept-Ranges",
+    "Content-Range",
+    "Content-Length",
+    "X-Linked-Size",
+    "X-Linked-ETag",
+    "X-Modelvet-Verdict",
+    "X-Modelvet-Scan",
+  ].join(","),
+};
+const CORS_PREFLIGHT_HEADERS = {
+  "access-control-allow-methods": "GET, HEAD, POST, OPTIONS",
+  "access-control-allow-headers": "Authorization, Range, Content-Type, Accept",
+  "access-control-max-age": "86400",
+};
+
 /** Builds the gate: a node:http server in front of the upstream Hub. */
 export function createGate(options: GateOptions): Gate {
   const upstream = new URL(options.upstream ?? DEFAULT_UPSTREAM);
@@ -142,11 +168,21 @@ export function createGate(options: GateOptions): Gate {
           scanner: { store, policy: options.policy, metrics, logger },
         });
       }
+      const target = parseResolvePath(path);
+      if (path.startsWith("/api/") || target !== null) {
+        // Browsers may use the Hub surface from any page, as they may use the Hub itself.
+        for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+        if (req.method === "OPTIONS") {
+          route = "cors";
+          res.writeHead(204, CORS_PREFLIGHT_HEADERS);
+          res.end();
+          return;
+        }
+      }
       if (path.startsWith("/api/")) {
         route = "hub-api";
         return proxyApi(req, res, url);
       }
-      const target = parseResolvePath(path);
       if (target !== null) {
         route = "resolve";
         return serveFile(req, res, target, url);
