@@ -7,41 +7,13 @@ import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { PickleBuilder } from "../dist/formats/pickle/pickle-builder.js";
+import { PickleBuilder, stateDictPickle } from "../dist/formats/pickle/pickle-builder.js";
 import { scanFile } from "../dist/index.js";
 import { openFile } from "../dist/sources/file-source.js";
 
 const MB = 1024 * 1024;
 const STORAGES = 8;
 const STORAGE_BYTES = 256 * MB;
-
-/** A state dict {"layer{i}.weight": FloatStorage-backed tensor} as torch.save pickles it. */
-function stateDictPickle() {
-  const b = new PickleBuilder()
-    .proto(2)
-    .global("collections", "OrderedDict")
-    .op("EMPTY_TUPLE")
-    .op("REDUCE");
-  b.op("MARK");
-  for (let i = 0; i < STORAGES; i++) {
-    b.binunicode(`layer${i}.weight`).global("torch._utils", "_rebuild_tensor_v2").op("MARK");
-    b.op("MARK").binunicode("storage").global("torch", "FloatStorage").binunicode(String(i));
-    b.binunicode("cpu")
-      .int(STORAGE_BYTES / 4)
-      .op("TUPLE")
-      .op("BINPERSID");
-    b.int(0)
-      .op("MARK")
-      .int(STORAGE_BYTES / 4)
-      .op("TUPLE")
-      .op("MARK")
-      .int(1)
-      .op("TUPLE");
-    b.op("NEWFALSE").global("collections", "OrderedDict").op("EMPTY_TUPLE").op("REDUCE");
-    b.op("TUPLE").op("REDUCE");
-  }
-  return b.op("SETITEMS").op("STOP").bytes();
-}
 
 function u16(v) {
   return [v & 0xff, (v >>> 8) & 0xff];
@@ -53,7 +25,7 @@ function u32(v) {
 function writeZipCheckpoint(path) {
   const fd = openSync(path, "w");
   const members = [
-    ["archive/data.pkl", stateDictPickle()],
+    ["archive/data.pkl", stateDictPickle(STORAGES, STORAGE_BYTES)],
     ["archive/version", new TextEncoder().encode("3\n")],
   ];
   for (let i = 0; i < STORAGES; i++) members.push([`archive/data/${i}`, null]);
@@ -138,7 +110,13 @@ function writeLegacyCheckpoint(path) {
     .bytes();
   const keys = new PickleBuilder().proto(2).op("MARK");
   for (let i = 0; i < STORAGES; i++) keys.binunicode(String(i));
-  const parts = [magic, protocol, sysInfo, stateDictPickle(), keys.op("LIST").op("STOP").bytes()];
+  const parts = [
+    magic,
+    protocol,
+    sysInfo,
+    stateDictPickle(STORAGES, STORAGE_BYTES),
+    keys.op("LIST").op("STOP").bytes(),
+  ];
   let offset = 0;
   for (const p of parts) {
     writeSync(fd, p, 0, p.length, offset);

@@ -13,7 +13,7 @@ import { PassThrough } from "node:stream";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { main } from "../dist/cli/main.js";
-import { PickleBuilder } from "../dist/formats/pickle/pickle-builder.js";
+import { stateDictPickle } from "../dist/formats/pickle/pickle-builder.js";
 import { scanFile } from "../dist/index.js";
 import { openHttpSource } from "../dist/sources/http-range-source.js";
 
@@ -30,34 +30,6 @@ async function load(file) {
   const out = join(work, file.replace(/[/\\]/g, "_").replace(/\.ts$/, ".mjs"));
   await writeFile(out, outputText);
   return import(pathToFileURL(out).href);
-}
-
-/** A state dict {"layer{i}.weight": tensor} as torch.save pickles it, `n` storages of `bytes`. */
-function stateDictPickle(n, bytes) {
-  const b = new PickleBuilder()
-    .proto(2)
-    .global("collections", "OrderedDict")
-    .op("EMPTY_TUPLE")
-    .op("REDUCE")
-    .op("MARK");
-  for (let i = 0; i < n; i++) {
-    b.binunicode(`layer${i}.weight`).global("torch._utils", "_rebuild_tensor_v2").op("MARK");
-    b.op("MARK").binunicode("storage").global("torch", "FloatStorage").binunicode(String(i));
-    b.binunicode("cpu")
-      .int(bytes / 4)
-      .op("TUPLE")
-      .op("BINPERSID");
-    b.int(0)
-      .op("MARK")
-      .int(bytes / 4)
-      .op("TUPLE")
-      .op("MARK")
-      .int(1)
-      .op("TUPLE");
-    b.op("NEWFALSE").global("collections", "OrderedDict").op("EMPTY_TUPLE").op("REDUCE");
-    b.op("TUPLE").op("REDUCE");
-  }
-  return b.op("SETITEMS").op("STOP").bytes();
 }
 
 function zipEntries(n) {

@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import ts from "typescript";
 import { build } from "vite";
-import { PickleBuilder } from "../dist/formats/pickle/pickle-builder.js";
+import { stateDictPickle } from "../dist/formats/pickle/pickle-builder.js";
 import { scan } from "../dist/index.js";
 import { serveWebApp } from "../dist/server/static.js";
 import { openFile } from "../dist/sources/file-source.js";
@@ -34,33 +34,6 @@ async function largeFiles() {
   const file = join(dir, "large-files.mjs");
   writeFileSync(file, outputText);
   return import(pathToFileURL(file).href);
-}
-
-function stateDictPickle(storages, storageBytes) {
-  const b = new PickleBuilder()
-    .proto(2)
-    .global("collections", "OrderedDict")
-    .op("EMPTY_TUPLE")
-    .op("REDUCE")
-    .op("MARK");
-  for (let i = 0; i < storages; i++) {
-    b.binunicode(`layer${i}.weight`).global("torch._utils", "_rebuild_tensor_v2").op("MARK");
-    b.op("MARK").binunicode("storage").global("torch", "FloatStorage").binunicode(String(i));
-    b.binunicode("cpu")
-      .int(storageBytes / 4)
-      .op("TUPLE")
-      .op("BINPERSID");
-    b.int(0)
-      .op("MARK")
-      .int(storageBytes / 4)
-      .op("TUPLE")
-      .op("MARK")
-      .int(1)
-      .op("TUPLE");
-    b.op("NEWFALSE").global("collections", "OrderedDict").op("EMPTY_TUPLE").op("REDUCE");
-    b.op("TUPLE").op("REDUCE");
-  }
-  return b.op("SETITEMS").op("STOP").bytes();
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

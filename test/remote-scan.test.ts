@@ -18,7 +18,7 @@ import { main } from "../src/cli/main.js";
 import { parseByteSize } from "../src/cli/program.js";
 import { Progress } from "../src/cli/progress.js";
 import { prepareInputs } from "../src/cli/remote-inputs.js";
-import { PickleBuilder } from "../src/formats/pickle/pickle-builder.js";
+import { stateDictPickle } from "../src/formats/pickle/pickle-builder.js";
 import type { FileResult } from "../src/scan/results.js";
 import type { ScanReport } from "../src/scan/scan.js";
 import { scan } from "../src/scan/scan.js";
@@ -554,39 +554,12 @@ describe("bytes fetched for 2 GB checkpoints", () => {
   const STORAGES = 8;
   const STORAGE_BYTES = 256 * MB;
 
-  function stateDictPickle() {
-    const b = new PickleBuilder()
-      .proto(2)
-      .global("collections", "OrderedDict")
-      .op("EMPTY_TUPLE")
-      .op("REDUCE")
-      .op("MARK");
-    for (let i = 0; i < STORAGES; i++) {
-      b.binunicode(`layer${i}.weight`).global("torch._utils", "_rebuild_tensor_v2").op("MARK");
-      b.op("MARK").binunicode("storage").global("torch", "FloatStorage").binunicode(String(i));
-      b.binunicode("cpu")
-        .int(STORAGE_BYTES / 4)
-        .op("TUPLE")
-        .op("BINPERSID");
-      b.int(0)
-        .op("MARK")
-        .int(STORAGE_BYTES / 4)
-        .op("TUPLE")
-        .op("MARK")
-        .int(1)
-        .op("TUPLE");
-      b.op("NEWFALSE").global("collections", "OrderedDict").op("EMPTY_TUPLE").op("REDUCE");
-      b.op("TUPLE").op("REDUCE");
-    }
-    return b.op("SETITEMS").op("STOP").bytes();
-  }
-
   beforeAll(async () => {
     big = mkdtempSync(join(tmpdir(), "modelvet-big-"));
     const repo = join(big, "acme", "big");
     mkdirSync(repo, { recursive: true });
     writeSparseZip(join(repo, "pytorch_model.bin"), [
-      { name: "archive/data.pkl", data: stateDictPickle() },
+      { name: "archive/data.pkl", data: stateDictPickle(STORAGES, STORAGE_BYTES) },
       { name: "archive/version", data: new TextEncoder().encode("3\n") },
       ...Array.from({ length: STORAGES }, (_, i) => ({
         name: `archive/data/${i}`,

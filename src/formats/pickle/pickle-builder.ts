@@ -154,3 +154,27 @@ export function reducePickle(module: string, name: string, arg: string): Uint8Ar
     .op("STOP")
     .bytes();
 }
+
+/**
+ * The `data.pkl` torch.save writes for a state dict of `storages` float32 tensors of
+ * `storageBytes` each (`layer<i>.weight`, storage key `<i>`): what benches and tests build large
+ * checkpoints around.
+ */
+export function stateDictPickle(storages: number, storageBytes: number): Uint8Array {
+  const numel = storageBytes / 4;
+  const b = new PickleBuilder()
+    .proto(2)
+    .global("collections", "OrderedDict")
+    .op("EMPTY_TUPLE")
+    .op("REDUCE")
+    .op("MARK");
+  for (let i = 0; i < storages; i++) {
+    b.binunicode(`layer${i}.weight`).global("torch._utils", "_rebuild_tensor_v2").op("MARK");
+    b.op("MARK").binunicode("storage").global("torch", "FloatStorage").binunicode(String(i));
+    b.binunicode("cpu").int(numel).op("TUPLE").op("BINPERSID");
+    b.int(0).op("MARK").int(numel).op("TUPLE").op("MARK").int(1).op("TUPLE");
+    b.op("NEWFALSE").global("collections", "OrderedDict").op("EMPTY_TUPLE").op("REDUCE");
+    b.op("TUPLE").op("REDUCE");
+  }
+  return b.op("SETITEMS").op("STOP").bytes();
+}
