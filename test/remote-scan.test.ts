@@ -10,7 +10,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import { downloadFile, listFiles, modelInfo, pathsInfo } from "@huggingface/hub";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +23,7 @@ import type { ScanReport } from "../src/scan/scan.js";
 import { scan } from "../src/scan/scan.js";
 import { hfCacheDir } from "../src/sources/hf-cache.js";
 import { listHubRepo, parseHubReference } from "../src/sources/hf-hub.js";
+import { terminal } from "./cli-terminal.js";
 import { type HubServer, startHubServer } from "./hub-server.js";
 import { writeSparseSafetensors, writeSparseZip } from "./large-files.js";
 
@@ -48,22 +48,8 @@ const MIXED: Record<string, string> = {
 let root: string;
 let server: HubServer;
 
-function terminal(env: NodeJS.ProcessEnv, tty = false) {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty });
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  return { term: { stdout, stderr, env }, out: () => out, err: () => err };
-}
-
 async function run(args: string[], env: NodeJS.ProcessEnv = {}, tty = false) {
-  const t = terminal({ HF_ENDPOINT: server.url, ...env }, tty);
+  const t = terminal({ HF_ENDPOINT: server.url, ...env }, { stderr: tty });
   const code = await main(args, t.term);
   return { code, out: t.out(), err: t.err() };
 }

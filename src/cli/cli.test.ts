@@ -1,20 +1,6 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { terminal } from "../../test/cli-terminal.js";
 import { main } from "./main.js";
-
-function terminal() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  return { term: { stdout, stderr, env: {} }, out: () => out, err: () => err };
-}
 
 describe("modelvet CLI", () => {
   it("prints help with exit codes and exits 0", async () => {

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { terminal } from "../../test/cli-terminal.js";
 import { main } from "./main.js";
 
 const FIXTURES = join(import.meta.dirname, "../../test/fixtures");
@@ -12,20 +12,6 @@ const EXPECTED = JSON.parse(readFileSync(join(ROOT, "expected.json"), "utf8")).f
   string,
   { tensors?: Record<string, { dtype: string; shape: number[]; sha256: string }>; refuse?: string }
 >;
-
-function terminal() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  return { term: { stdout, stderr, env: {} }, out: () => out, err: () => err };
-}
 
 /** Reads a safetensors file as the spec defines it, independently of the writer. */
 function readSafetensors(path: string) {

@@ -1,9 +1,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { terminal } from "../../test/cli-terminal.js";
 import { main } from "./main.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -11,20 +11,6 @@ const MALICIOUS = "examples/malicious/reverse_shell_stand_in.pkl";
 const GARBAGE = "examples/malicious/exec_after_garbage.bin";
 const CUSTOM = "test/fixtures/torch/benign/whole_module_custom_class.pt";
 const STATE_DICT = "examples/benign/state_dict.pt";
-
-function terminal(env: NodeJS.ProcessEnv = {}, isTTY = false) {
-  const stdout = Object.assign(new PassThrough(), { isTTY });
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  return { term: { stdout, stderr, env }, out: () => out, err: () => err };
-}
 
 /** A temporary git checkout holding copies of `files` under models/, and a policy file. */
 function project(files: string[], policy?: string): string {
@@ -267,10 +253,10 @@ describe("terminal output options", () => {
   });
 
   it("colours a terminal, and never with NO_COLOR", async () => {
-    const coloured = terminal({}, true);
+    const coloured = terminal({}, { stdout: true });
     await main(["scan", MALICIOUS], coloured.term);
     expect(coloured.out()).toContain("\u001b[31m");
-    const plain = terminal({ NO_COLOR: "1" }, true);
+    const plain = terminal({ NO_COLOR: "1" }, { stdout: true });
     await main(["scan", MALICIOUS], plain.term);
     expect(plain.out()).not.toContain("\u001b[");
   });
