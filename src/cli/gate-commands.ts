@@ -48,8 +48,8 @@ export function addGateCommands(
   program
     .command("serve")
     .description(
-      "Run the gate: a Hugging Face Hub proxy that scans every file before its first byte is\n" +
-        "served and refuses (403) those at or above the policy's fail-on. Point clients at it with\n" +
+      "Run the gate: a Hugging Face Hub proxy that scans every file before its first byte is " +
+        "served and refuses (403) those at or above the policy's fail-on. Point clients at it with " +
         "HF_ENDPOINT=http://HOST:PORT (docs/gate.md).",
     )
     .option("--upstream <url>", "the Hub to front", "https://huggingface.co")

@@ -80,8 +80,8 @@ export function createProgram(
 ): Command {
   const program = new Command("modelvet")
     .description(
-      "Vet machine-learning model files before anyone loads them. modelvet reads pickles, PyTorch\n" +
-        "checkpoints and the archives they travel in the way their loaders do, works out what\n" +
+      "Vet machine-learning model files before anyone loads them. modelvet reads pickles, PyTorch " +
+        "checkpoints and the archives they travel in the way their loaders do, works out what " +
         "loading would execute, and never executes anything itself.",
     )
     .version(VERSION)
@@ -94,8 +94,8 @@ export function createProgram(
   program
     .command("scan")
     .description(
-      "Scan files and folders (recursively), Hugging Face repositories (hf://), URLs\n" +
-        "and the Hugging Face cache. Formats are detected from the bytes, whatever the\n" +
+      "Scan files and folders (recursively), Hugging Face repositories (hf://), URLs " +
+        "and the Hugging Face cache. Formats are detected from the bytes, whatever the " +
         "file name. Verdicts: malicious, suspicious, safe, error (could not be analysed).",
     )
     .argument(
@@ -210,7 +210,7 @@ export function createProgram(
   policy
     .command("show")
     .description(
-      "Print the policy in force for PATH as YAML: the policy file found upward from PATH (or\n" +
+      "Print the policy in force for PATH as YAML: the policy file found upward from PATH (or " +
         "--policy) merged with the defaults.",
     )
     .argument("[path]", "where the scan would start", ".")
@@ -224,9 +224,9 @@ export function createProgram(
   program
     .command("convert")
     .description(
-      "Convert a pickle checkpoint (PyTorch zip or legacy, .npy/.npz, pickle or joblib of arrays)\n" +
-        "to safetensors without running it: tensors are rebuilt from the storages by modelvet's own\n" +
-        "pickle reader, and anything beyond the tensor constructors is refused. Given a Hugging Face\n" +
+      "Convert a pickle checkpoint (PyTorch zip or legacy, .npy/.npz, pickle or joblib of arrays) " +
+        "to safetensors without running it: tensors are rebuilt from the storages by modelvet's own " +
+        "pickle reader, and anything beyond the tensor constructors is refused. Given a Hugging Face " +
         "model folder, converts every pytorch_model*.bin to model*.safetensors (and the index).",
     )
     .argument("<input>", "checkpoint file, or model folder")
