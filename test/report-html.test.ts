@@ -1,15 +1,14 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeHtml } from "../src/report/html.js";
 import type { ScanReport } from "../src/scan/scan.js";
+import { haveBrowser, launchChromium } from "./browser.js";
 import { richReport } from "./report-helpers.js";
 
-/** Debian's chromium (.ci/run installs it); CHROMIUM_PATH points elsewhere. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const HOSTILE_PATH = 'models/<img src=x onerror="window.__pwned=1">.pkl';
 
 /** The rich report plus a file whose name, message, pseudocode and references are hostile. */
@@ -49,13 +48,7 @@ let report: ScanReport;
 const requests: string[] = [];
 const consoleErrors: string[] = [];
 
-// CI must run these (.ci/run installs chromium); elsewhere a missing browser skips them, loudly.
-const BROWSER = existsSync(CHROMIUM);
-if (!BROWSER) {
-  const note = `No Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`;
-  if (process.env.CI) throw new Error(note);
-  console.warn(`\n[modelvet] NOTE: ${note}; the HTML report's browser tests are skipped.\n`);
-}
+const BROWSER = haveBrowser("the HTML report's browser tests");
 
 beforeAll(async () => {
   if (!BROWSER) return;
@@ -63,19 +56,7 @@ beforeAll(async () => {
   report = await hostileReport();
   const file = join(dir, "report.html");
   writeFileSync(file, writeHtml(report, { generatedAt: new Date("2026-01-01T00:00:00Z") }));
-  context = await chromium.launchPersistentContext(join(dir, "profile"), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 1100, height: 900 },
-  });
+  context = await launchChromium(join(dir, "profile"));
   page = await context.newPage();
   page.on("request", (r) => requests.push(r.url()));
   page.on("console", (m) => {
