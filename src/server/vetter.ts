@@ -71,11 +71,16 @@ export function decide(
   }
   const global = worst.evidence?.global ?? null;
   const where = worst.location.member?.length ? ` in ${worst.location.member.join("/")}` : "";
+  // Pickle findings already open with "<global>: "; say the global once.
+  const text =
+    global && worst.message.startsWith(`${global}: `)
+      ? worst.message.slice(global.length + 2)
+      : worst.message;
   return {
     blocked,
     rule: worst.rule,
     global,
-    message: `${worst.rule} (${worst.severity})${global ? ` ${global}` : ""}${where}: ${worst.message}`,
+    message: `${worst.rule} (${worst.severity})${global ? ` ${global}` : ""}${where}: ${text}`,
   };
 }
 
