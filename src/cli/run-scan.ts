@@ -10,6 +10,7 @@ import { writeText } from "../report/text.js";
 import { applyBaseline, applyPolicy } from "../scan/apply-policy.js";
 import { type ScanReport, scan } from "../scan/scan.js";
 import { HubAccessError } from "../sources/hf-hub.js";
+import { isolatedHdf5Reader } from "../sources/isolated-hdf5.js";
 import { UsageError } from "./errors.js";
 import { exitCodeFor } from "./exit-code.js";
 import type { ScanCommandOptions } from "./program.js";
@@ -67,6 +68,7 @@ export async function runScan(
   try {
     scanned = await scan(inputs, {
       limits: policyFile.limits,
+      readHdf5: isolatedHdf5Reader(),
       policy: createPolicy({ extraAllowed: policyFile.allow, extraDenied: policyFile.deny }),
       onFile:
         progress.enabled && (inputs.length > 1 || remote)

@@ -2,6 +2,7 @@ import type { ByteSource } from "../core/byte-source.js";
 import type { LocalFinding } from "../core/finding.js";
 import type { Limits } from "../core/limits.js";
 import type { Policy } from "../policy/types.js";
+import type { ReadHdf5 } from "./hdf5/read-hdf5.js";
 
 /** A named byte source to analyse: a file, or a member found inside another artifact. */
 export interface Artifact {
@@ -32,6 +33,13 @@ export interface ScanContext {
    * `limits.maxTotalInflatedBytes`; analysers called on their own fall back to a fresh one.
    */
   budget?: InflateBudget;
+  /**
+   * Reads HDF5 bytes with libhdf5 (see formats/hdf5/read-hdf5.ts). A crafted file can make that
+   * C library loop forever inside WebAssembly, where nothing in the same thread can stop it, so
+   * hosts that can (the CLI, the gate) pass a reader that runs it in a worker with a time limit
+   * (sources/isolated-hdf5.ts). Without one, it runs in this thread.
+   */
+  readHdf5?: ReadHdf5;
 }
 
 /** A mutable allowance of decompressed bytes (see `ScanContext.budget`). */

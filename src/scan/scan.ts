@@ -1,6 +1,7 @@
 import type { ByteSource } from "../core/byte-source.js";
 import { DEFAULT_LIMITS, type Limits } from "../core/limits.js";
 import { type Verdict, verdictOf } from "../core/verdict.js";
+import type { ReadHdf5 } from "../formats/hdf5/read-hdf5.js";
 import { FORMATS } from "../formats/registry.js";
 import type { FormatAnalyser, ScanContext } from "../formats/types.js";
 import { BUILTIN_POLICY } from "../policy/index.js";
@@ -43,6 +44,8 @@ export interface ScanOptions {
   formats?: readonly FormatAnalyser[];
   /** Files analysed at once. @default 4 */
   concurrency?: number;
+  /** How HDF5 is read; see `ScanContext.readHdf5`. @default in this thread */
+  readHdf5?: ReadHdf5;
   /** Called as each file finishes, in completion order. */
   onFile?: (result: FileResult, done: number, total: number) => void;
 }
@@ -83,6 +86,7 @@ export async function scanFile(
     depth: 0,
     // One decompression allowance for the whole file, however deeply its archives nest.
     budget: { remaining: limits.maxTotalInflatedBytes },
+    ...(options.readHdf5 ? { readHdf5: options.readHdf5 } : {}),
   };
   const started = performance.now();
   let input: OpenedInput;

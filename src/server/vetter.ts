@@ -1,15 +1,24 @@
 import type { ByteSource } from "../core/byte-source.js";
 import { atLeast, type Finding, SEVERITIES, type Severity } from "../core/finding.js";
 import type { Limits } from "../core/limits.js";
+import type { ReadHdf5 } from "../formats/hdf5/read-hdf5.js";
 import type { IgnoreRule } from "../policy/policy-file.js";
 import type { Policy } from "../policy/types.js";
 import { applyPolicy } from "../scan/apply-policy.js";
 import type { FileResult } from "../scan/results.js";
 import { scanFile, summarise } from "../scan/scan.js";
 import { ByteBudget, HttpStatusError, openHttpSource } from "../sources/http-range-source.js";
+import { isolatedHdf5Reader } from "../sources/isolated-hdf5.js";
 import type { FileKey, GateStore, ScanRecord } from "./gate-store.js";
 import type { Logger } from "./log.js";
 import type { GateMetrics } from "./metrics.js";
+
+// One HDF5 worker for the whole gate, started on first use (a crafted file can hang libhdf5).
+let sharedHdf5Reader: ReadHdf5 | undefined;
+const hdf5Reader = (): ReadHdf5 => {
+  sharedHdf5Reader ??= isolatedHdf5Reader();
+  return sharedHdf5Reader;
+};
 
 /** What the gate enforces: the scan policy, the user's severities and ignores, and the threshold. */
 export interface GatePolicy {
@@ -163,7 +172,7 @@ export async function scanSourceAndStore(
   const { policy } = options;
   const scanned = await scanFile(
     { path: target.path, open: async () => ({ source }) },
-    { policy: policy.policy, limits: policy.limits, concurrency: 1 },
+    { policy: policy.policy, limits: policy.limits, concurrency: 1, readHdf5: hdf5Reader() },
   );
   const report = applyPolicy(
     {

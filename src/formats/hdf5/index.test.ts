@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { memorySource } from "../../core/byte-source.js";
 import { DEFAULT_LIMITS } from "../../core/limits.js";
 import { BUILTIN_POLICY } from "../../policy/index.js";
+import { isolatedHdf5Reader } from "../../sources/isolated-hdf5.js";
 import type { Probe, ScanContext } from "../types.js";
 import {
   analyseHdf5,
@@ -108,6 +109,14 @@ describe("analyseHdf5", () => {
     expect(hdf5ErrorSummary(new Error(stack))).toBe("unable to read superblock");
   });
 
+  // libhdf5 can loop forever on some damaged files; through the isolated reader (as the CLI and
+  // the gate read HDF5) such a file is stopped and reported, so a mutation that finds a new loop
+  // fails nothing here but cannot stall the suite either. The worker runs the built reader.
+  const built = new URL("../../../dist/formats/hdf5/read-hdf5.js", import.meta.url);
+  const fuzzCtx: ScanContext = existsSync(built)
+    ? { ...ctx, readHdf5: isolatedHdf5Reader({ module: built, timeoutMs: 5000 }) }
+    : ctx;
+
   it("never throws on mutated Keras HDF5 files", async () => {
     const base = fixture("malicious/lambda_os_system_keras2.h5");
     await fc.assert(
@@ -119,11 +128,11 @@ describe("analyseHdf5", () => {
         async (edits) => {
           const copy = base.slice();
           for (const [at, value] of edits) copy[at % copy.length] = value;
-          const a = await analyseHdf5(artifact(copy), ctx);
+          const a = await analyseHdf5(artifact(copy), fuzzCtx);
           for (const f of a.findings) expect(typeof f.message).toBe("string");
         },
       ),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 });

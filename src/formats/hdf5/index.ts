@@ -15,6 +15,7 @@ import {
   unreadableFinding,
 } from "../keras/index.js";
 import type { Analysis, Artifact, FormatAnalyser, Probe, ScanContext } from "../types.js";
+import { findEndlessHeapWalk } from "./global-heap-check.js";
 import { type Hdf5Attribute, readHdf5 } from "./read-hdf5.js";
 import { HDF5_RULES } from "./rules.js";
 
@@ -55,7 +56,21 @@ export async function analyseHdf5(artifact: Artifact, ctx: ScanContext): Promise
       unanalysable: true,
     };
   }
-  const read = await readHdf5(await readAll(source), {
+  const bytes = await readAll(source);
+  const endless = findEndlessHeapWalk(bytes, Math.max(0, findHdf5Signature(bytes)));
+  if (endless !== null) {
+    return {
+      format: "hdf5",
+      findings: [
+        unreadable(
+          `The HDF5 library would never finish reading this file (${endless}); it was not opened, so its model config was not vetted.`,
+        ),
+      ],
+      children: [],
+      unanalysable: true,
+    };
+  }
+  const read = await (ctx.readHdf5 ?? readHdf5)(bytes, {
     maxAttributeBytes: Math.min(KERAS_MAX_JSON_BYTES, limit),
   });
   if (!read.ok) {

@@ -109,6 +109,12 @@ export function hdf5ErrorSummary(error: unknown): string {
   return (last ?? text.split("\n")[0] ?? "").slice(0, 300);
 }
 
+/** Something that reads HDF5 bytes as {@link readHdf5} does (possibly elsewhere, with a time limit). */
+export type ReadHdf5 = (
+  bytes: Uint8Array,
+  options: ReadHdf5Options,
+) => Promise<Result<Hdf5Summary, string>>;
+
 /** Opens HDF5 bytes and lists the root attributes and external links. Never throws for bad input. */
 export async function readHdf5(
   bytes: Uint8Array,
