@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
 import type { BrowserContext, Page, Request } from "playwright-core";
@@ -240,4 +240,24 @@ describe.skipIf(!BROWSER)("in-browser scanner (headless Chromium)", () => {
       await context.unroute(block);
     }
   });
+  it("stops a scan that makes libhdf5 loop forever and marks the unfinished files error", async () => {
+    // One byte of a global heap set to 0 leaves libhdf5 looping inside the worker (see
+    // src/sources/isolated-hdf5.test.ts); the page's watchdog (here 3 s) must end the scan.
+    const bytes = Buffer.from(readFileSync(join(root, "test/fixtures/keras/benign/functional.h5")));
+    bytes[4992] = 0;
+    const file = join(appDir, "hang.h5");
+    writeFileSync(file, bytes);
+    await page.goto(`${appUrl}?stall=3`);
+    try {
+      await page.locator("#pick-files").setInputFiles([file]);
+      await page.locator("#results:not([aria-busy])").waitFor({ timeout: 20_000 });
+      expect(await verdictOf("hang.h5")).toBe("error");
+      await expect
+        .poll(() => page.locator("#status").textContent())
+        .toMatch(/no file finished for 3 s/);
+      expect(await page.locator("li.file").count()).toBe(1);
+    } finally {
+      await page.goto(appUrl);
+    }
+  }, 40_000);
 });

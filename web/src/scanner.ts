@@ -59,6 +59,31 @@ export function setUpScanner(): void {
 const DEFAULT_HUB = "https://huggingface.co";
 
 let worker: Worker | null = null;
+/** The running scan's stall watchdog (see `run`). */
+let watchdog: ReturnType<typeof setTimeout> | undefined;
+
+/** Time without a finished file before the scan is stopped (`?stall=SECONDS` overrides it). */
+const STALL_MS = 1000 * (Number(new URLSearchParams(location.search).get("stall")) || 60);
+
+/** The result shown for a file whose scan was stopped by the watchdog. */
+function timedOut(path: string, size: number): FileResult {
+  return {
+    path,
+    size,
+    format: null,
+    verdict: "error",
+    findings: [
+      {
+        rule: "limits.exceeded",
+        severity: "high",
+        message: `This file was still being analysed after ${STALL_MS / 1000} s without progress, so the scan was stopped: it was not vetted.`,
+        location: { file: path },
+      },
+    ],
+    children: [],
+    timings: { analyseMs: STALL_MS },
+  };
+}
 let downloads: string[] = [];
 
 function setStatus(text: string): void {
@@ -76,6 +101,7 @@ function start(files: PickedFile[]): void {
 /** Runs one scan in a fresh worker (a running one is stopped) and shows its results. */
 function run(request: ScanRequest, startText: string): void {
   worker?.terminate();
+  clearTimeout(watchdog);
   for (const url of downloads) URL.revokeObjectURL(url);
   downloads = [];
 
@@ -91,10 +117,34 @@ function run(request: ScanRequest, startText: string): void {
   setStatus(startText);
 
   const partial: FileResult[] = [];
-  worker = new Worker(new URL("./scan-worker.ts", import.meta.url), { type: "module" });
+  // A crafted file can make a WebAssembly library (libhdf5) loop forever, and nothing inside the
+  // worker can stop it. So the page watches for progress: after STALL_MS without a finished file
+  // it stops the worker and reports every unfinished file as `error` (fail closed).
+  const pending = new Map(
+    request.type === "scan" ? request.files.map((f) => [f.path, f.file.size] as const) : [],
+  );
+  const current = new Worker(new URL("./scan-worker.ts", import.meta.url), { type: "module" });
+  const stalled = () => {
+    current.terminate();
+    if (worker === current) worker = null;
+    for (const [path, size] of pending) list.append(fileItem(timedOut(path, size)));
+    results.removeAttribute("aria-busy");
+    setStatus(
+      `The scan stopped: no file finished for ${STALL_MS / 1000} s, so the scanner was stopped; ${plural(pending.size, "unfinished file")} marked error.`,
+    );
+  };
+  const progress = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(stalled, STALL_MS);
+  };
+  progress();
+  worker = current;
   worker.onmessage = (event: MessageEvent<ScanEvent>) => {
     const message = event.data;
+    if (message.type === "done" || message.type === "failed") clearTimeout(watchdog);
+    else progress();
     if (message.type === "file") {
+      pending.delete(message.result.path);
       partial.push(message.result);
       list.append(fileItem(message.result));
       setStatus(`Scanned ${message.done} of ${plural(message.total, "file")}…`);
@@ -138,6 +188,7 @@ function run(request: ScanRequest, startText: string): void {
     }
   };
   worker.onerror = (event) => {
+    clearTimeout(watchdog);
     results.removeAttribute("aria-busy");
     setStatus(`The scanner stopped: ${event.message || "unknown error"}`);
   };
