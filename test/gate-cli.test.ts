@@ -87,3 +87,56 @@ it("token create needs a role; serve refuses a bad port", async () => {
   expect(await main(["token", "create", "--role", "root"], terminal().term)).toBe(2);
   expect(await main(["serve", "--port", "99999"], terminal().term)).toBe(2);
 });
+
+it("token list shows live tokens without the token; token revoke refuses it at once", async () => {
+  const db = join(dir, "revoke.db");
+  const created = terminal();
+  expect(
+    await main(
+      ["token", "create", "--role", "reader", "--name", "ci bot", "--db", `sqlite:${db}`],
+      created.term,
+    ),
+  ).toBe(0);
+  const token = created.out.join("").trim();
+  const listed = terminal();
+  expect(await main(["token", "list", "--db", `sqlite:${db}`], listed.term)).toBe(0);
+  const line = listed.out.join("").trim();
+  expect(line).toMatch(/^\S+ {2}reader {2}\S+ {2}ci bot$/);
+  expect(line).not.toContain(token);
+  const id = line.split(/\s+/)[0]!;
+
+  const served = terminal();
+  const signals = new EventEmitter();
+  const running = runServe(
+    {
+      upstream: hub.url,
+      port: 0,
+      host: "127.0.0.1",
+      db: `sqlite:${db}`,
+      policy: false,
+      blockRepo: false,
+      logLevel: "info",
+    },
+    served.term,
+    signals,
+  );
+  let url: string | undefined;
+  for (let i = 0; i < 200 && url === undefined; i++) {
+    url = /listening on (http:\/\/\S+)/.exec(served.out.join(""))?.[1];
+    if (url === undefined) await new Promise((r) => setTimeout(r, 10));
+  }
+  const whoami = () =>
+    fetch(`${url}/gate/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+  expect((await whoami()).status).toBe(200);
+
+  expect(await main(["token", "revoke", id, "--db", `sqlite:${db}`], terminal().term)).toBe(0);
+  expect((await whoami()).status).toBe(401);
+  const again = terminal();
+  expect(await main(["token", "revoke", id, "--db", `sqlite:${db}`], again.term)).toBe(1);
+  expect(again.err.join("")).toContain("no live token");
+  const empty = terminal();
+  expect(await main(["token", "list", "--db", `sqlite:${db}`], empty.term)).toBe(0);
+  expect(empty.out.join("")).toBe("");
+  signals.emit("SIGTERM");
+  expect(await running).toBe(0);
+});

@@ -37,12 +37,14 @@ function parseFailOn(value: string): Severity | "none" {
   throw new InvalidArgumentError(`expected one of ${[...SEVERITIES, "none"].join(", ")}`);
 }
 
-/** Adds `serve` and `token create` to the program; parsing only, the work is in the callbacks. */
+/** Adds `serve` and `token create|list|revoke` to the program; parsing only, the work is in the callbacks. */
 export function addGateCommands(
   program: Command,
   actions: {
     serve: (options: ServeCommandOptions) => Promise<void>;
     tokenCreate: (options: TokenCreateOptions) => Promise<void>;
+    tokenList: (options: { db?: string }) => Promise<void>;
+    tokenRevoke: (id: string, options: { db?: string }) => Promise<void>;
   },
 ): void {
   program
@@ -101,5 +103,22 @@ export function addGateCommands(
       if (typeof raw.name === "string") options.name = raw.name;
       if (typeof raw.db === "string") options.db = raw.db;
       await actions.tokenCreate(options);
+    });
+  token
+    .command("list")
+    .description(
+      "List the gate's live API tokens: id, role, name and creation time (never the token).",
+    )
+    .option("--db <url>", "the gate's store (as for serve)")
+    .action(async (raw: Record<string, unknown>) => {
+      await actions.tokenList(typeof raw.db === "string" ? { db: raw.db } : {});
+    });
+  token
+    .command("revoke")
+    .description("Revoke an API token by its id (from `token list`); the gate refuses it at once.")
+    .argument("<id>", "the token's id")
+    .option("--db <url>", "the gate's store (as for serve)")
+    .action(async (id: string, raw: Record<string, unknown>) => {
+      await actions.tokenRevoke(id, typeof raw.db === "string" ? { db: raw.db } : {});
     });
 }

@@ -10,7 +10,7 @@ import { createProgram } from "./program.js";
 import { runConvert } from "./run-convert.js";
 import { runPolicyShow } from "./run-policy-show.js";
 import { runScan, type Terminal } from "./run-scan.js";
-import { runServe, runTokenCreate } from "./run-serve.js";
+import { runServe, runTokenCreate, runTokenList, runTokenRevoke } from "./run-serve.js";
 
 /** The one place that turns outcomes into exit codes (0/1/2) and errors into messages. */
 export async function main(argv: readonly string[], term: Terminal): Promise<number> {
@@ -46,6 +46,12 @@ export async function main(argv: readonly string[], term: Terminal): Promise<num
     },
     tokenCreate: async (options) => {
       code = await runTokenCreate(options, term);
+    },
+    tokenList: async (options) => {
+      code = await runTokenList(options, term);
+    },
+    tokenRevoke: async (id, options) => {
+      code = await runTokenRevoke(id, options, term);
     },
   });
   try {

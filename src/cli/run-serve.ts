@@ -68,3 +68,43 @@ export async function runTokenCreate(options: TokenCreateOptions, term: Terminal
     await store.close();
   }
 }
+
+/** Opens the store `serve` would use (the same default file as `token create`). */
+async function openGateStore(db: string | undefined) {
+  const { path: policyPath } = await resolvePolicy(undefined, ".");
+  return openStore(parseDbUrl(db, policyPath === null ? "." : folderOf(policyPath)));
+}
+
+/** `modelvet token list`: one line per live token; never the token itself (only its hash is kept). */
+export async function runTokenList(options: { db?: string }, term: Terminal): Promise<number> {
+  const store = await openGateStore(options.db);
+  try {
+    const tokens = await store.listTokens();
+    for (const t of tokens) {
+      term.stdout.write(`${t.id}  ${t.role.padEnd(6)}  ${t.createdAt}  ${t.name ?? ""}\n`);
+    }
+    if (tokens.length === 0) term.stderr.write("modelvet: no live tokens\n");
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `modelvet token revoke ID`: exit 0 when revoked, 1 when no live token has that id. */
+export async function runTokenRevoke(
+  id: string,
+  options: { db?: string },
+  term: Terminal,
+): Promise<number> {
+  const store = await openGateStore(options.db);
+  try {
+    if (await store.revokeToken(id, "cli")) {
+      term.stderr.write(`modelvet: revoked token ${id}\n`);
+      return 0;
+    }
+    term.stderr.write(`modelvet: no live token has the id ${id} (see modelvet token list)\n`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}

@@ -404,6 +404,32 @@ export class GateStore {
     return record;
   }
 
+  /** Every token not revoked (ids, roles and names; never hashes), newest first. */
+  async listTokens(): Promise<TokenRecord[]> {
+    const rows = await this.driver.all(
+      "SELECT id, role, name, created_at FROM tokens WHERE revoked_at IS NULL ORDER BY created_at DESC",
+      [],
+    );
+    return rows.map((r) => ({
+      id: str(r.id),
+      role: str(r.role) as Role,
+      name: strOrNull(r.name),
+      createdAt: str(r.created_at),
+    }));
+  }
+
+  /** Revokes a token by id (audited); false when no live token has that id. */
+  async revokeToken(id: string, actor: string): Promise<boolean> {
+    return this.driver.transaction(async (tx) => {
+      const changed = await tx.run(
+        "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        [new Date().toISOString(), id],
+      );
+      if (changed > 0) await insertAudit(tx, actor, "token.revoke", { id });
+      return changed > 0;
+    });
+  }
+
   async findToken(hash: string): Promise<TokenRecord | null> {
     const rows = await this.driver.all(
       "SELECT id, role, name, created_at FROM tokens WHERE hash = ? AND revoked_at IS NULL",
