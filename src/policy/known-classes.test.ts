@@ -69,6 +69,9 @@ describe("library classes real checkpoints contain", () => {
     ["argparse", "Namespace"],
     ["pathlib", "PosixPath"],
     ["omegaconf.dictconfig", "DictConfig"],
+    ["scipy.sparse._csr", "csr_matrix"],
+    ["scipy.sparse.csr", "csr_matrix"],
+    ["scipy.sparse._coo", "coo_array"],
   ])("%s.%s is known", (module, name) => {
     const v = BUILTIN_POLICY.classifyGlobal(module, name);
     expect(v.class, v.reason).toBe("known");

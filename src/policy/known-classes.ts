@@ -186,6 +186,19 @@ const SKLEARN_AND_CO: KnownEntry[] = [
       "downloaders and test helpers are denied separately.",
   ),
   known("scipy.sparse.*", "SciPy sparse matrix class; stores arrays."),
+  // SciPy names its sparse classes in lower case (`csr_matrix`), which `module.*` never matches
+  // (it takes CapWords classes only), so each is listed: the module it lives in since SciPy 1.8
+  // (`scipy.sparse._csr`), the older public one (`scipy.sparse.csr`), and 1.8–1.10's `_arrays`.
+  ...many(
+    ["bsr", "coo", "csc", "csr", "dia", "dok", "lil"].flatMap((fmt) =>
+      [`scipy.sparse._${fmt}`, `scipy.sparse.${fmt}`, "scipy.sparse._arrays"].flatMap((module) => [
+        `${module}.${fmt}_matrix`,
+        `${module}.${fmt}_array`,
+      ]),
+    ),
+    "SciPy sparse matrix or array (TF-IDF vectorisers and many estimators store them); unpickling " +
+      "only stores its index and data arrays.",
+  ),
   ...many(
     [
       "xgboost.sklearn.XGBClassifier",
