@@ -203,6 +203,17 @@ describe.each(backends)("gate store on $name", ({ open }) => {
     expect(await authenticate(store, token)).toBeNull();
     expect(await authenticate(store, undefined)).toBeNull();
   });
+
+  it("lists live tokens and revokes one (audited); a revoked token no longer authenticates", async () => {
+    const { token, record } = await createToken(store, "admin", "to revoke");
+    expect((await store.listTokens()).map((t) => t.id)).toContain(record.id);
+    expect(await store.revokeToken(record.id, "cli")).toBe(true);
+    expect(await store.revokeToken(record.id, "cli")).toBe(false);
+    expect((await store.listTokens()).map((t) => t.id)).not.toContain(record.id);
+    expect(await authenticate(store, `Bearer ${token}`)).toBeNull();
+    const audit = await store.listAudit();
+    expect(audit.some((a) => a.action === "token.revoke")).toBe(true);
+  });
 });
 
 describe("parseDbUrl", () => {
