@@ -23,6 +23,46 @@ describe("modelvet CLI", () => {
   });
 });
 
+describe("--rules-doc-url", () => {
+  it("links SARIF rules to the given documentation, and only then", async () => {
+    const plain = terminal();
+    await main(["scan", "examples/malicious", "--format", "sarif", "--no-hash"], plain.term);
+    const linked = terminal();
+    await main(
+      [
+        "scan",
+        "examples/malicious",
+        "--format",
+        "sarif",
+        "--no-hash",
+        "--rules-doc-url",
+        "https://docs.example.com/modelvet/rules",
+      ],
+      linked.term,
+    );
+    const rules = (out: string) =>
+      (
+        JSON.parse(out) as {
+          runs: { tool: { driver: { rules: { id: string; helpUri?: string }[] } } }[];
+        }
+      ).runs[0]!.tool.driver.rules;
+    expect(rules(plain.out()).every((r) => r.helpUri === undefined)).toBe(true);
+    const withDocs = rules(linked.out());
+    expect(withDocs.length).toBeGreaterThan(0);
+    for (const r of withDocs) {
+      expect(r.helpUri).toBe(`https://docs.example.com/modelvet/rules#${r.id}`);
+    }
+  });
+
+  it("refuses a URL that is not http(s), with exit 2", async () => {
+    const t = terminal();
+    expect(await main(["scan", "examples", "--rules-doc-url", "javascript:alert(1)"], t.term)).toBe(
+      2,
+    );
+    expect(t.err()).toContain("expected an http(s) URL");
+  });
+});
+
 describe("modelvet rules", () => {
   it("keeps docs/rules.md equal to the rules the code reports", async () => {
     const { readFileSync } = await import("node:fs");

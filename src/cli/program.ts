@@ -33,6 +33,8 @@ export interface ScanCommandOptions {
   verifyHashes: boolean;
   /** Most bytes remote range reads may fetch in one run. */
   maxRemoteBytes: number;
+  /** Where docs/rules.md is published, for rule links in SARIF and HTML (none by default). */
+  rulesDocUrl?: string;
 }
 
 /** What `modelvet convert` was asked to do. */
@@ -53,6 +55,19 @@ export interface PolicyShowOptions {
 }
 
 /** `1048576`, `512k`, `100MB`, `1.5GiB`, … → bytes (k/M/G/T are powers of 1024). */
+function parseHttpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError("expected an http(s) URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new InvalidArgumentError("expected an http(s) URL");
+  }
+  return value.replace(/#.*$/, "");
+}
+
 export function parseByteSize(value: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(value);
   if (!m) throw new InvalidArgumentError("expected a size such as 500M, 2G or 1048576");
@@ -130,6 +145,12 @@ export function createProgram(
     )
     .option("--no-hash", "skip the SHA-256 of each file (saves reading whole files)")
     .option("--no-progress", "no progress line on stderr")
+    .addOption(
+      new Option(
+        "--rules-doc-url <url>",
+        "sarif, html: link each rule id to <url>#<rule id> (where you publish docs/rules.md)",
+      ).argParser(parseHttpUrl),
+    )
     .option(
       "--policy <file>",
       "policy file to apply (default: modelvet.yaml found upward from the first path)",
@@ -202,6 +223,7 @@ export function createProgram(
       if (typeof raw.policy === "string" || raw.policy === false) options.policy = raw.policy;
       if (typeof raw.baseline === "string") options.baseline = raw.baseline;
       if (typeof raw.writeBaseline === "string") options.writeBaseline = raw.writeBaseline;
+      if (typeof raw.rulesDocUrl === "string") options.rulesDocUrl = raw.rulesDocUrl;
       await actions.scan(options);
     });
   const policy = program

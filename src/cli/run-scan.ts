@@ -131,17 +131,21 @@ function render(
     case "json":
       return writeJson(report);
     case "sarif":
-      return writeSarif(report);
+      return writeSarif(report, docs(options));
     case "cyclonedx":
       return writeCycloneDx(report, {
         timestamp: new Date(),
         serialNumber: `urn:uuid:${randomUUID()}`,
       });
     case "html":
-      return writeHtml(report, { generatedAt: new Date() });
+      return writeHtml(report, { generatedAt: new Date(), ...docs(options) });
     case "text":
       return writeText(report, { color, verbose: options.verbose, quiet: options.quiet, failOn });
   }
+}
+
+function docs(options: ScanCommandOptions): { rulesDocUrl?: string } {
+  return options.rulesDocUrl === undefined ? {} : { rulesDocUrl: options.rulesDocUrl };
 }
 
 async function readBaseline(path: string) {

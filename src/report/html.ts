@@ -2,12 +2,11 @@ import type { Finding, Severity } from "../core/finding.js";
 import type { Verdict } from "../core/verdict.js";
 import type { FileResult, SuppressedFinding } from "../scan/results.js";
 import type { ScanReport } from "../scan/scan.js";
-import { RULES_DOC_URL } from "./sarif.js";
 
 export interface HtmlOptions {
   /** Shown under the title; omitted when not given, so the page is a pure function of the report. */
   generatedAt?: Date;
-  /** Base URL of the rules documentation; `#<rule id>` is appended. @default RULES_DOC_URL */
+  /** Where docs/rules.md is published; `#<rule id>` is appended. @default rule ids unlinked */
   rulesDocUrl?: string;
 }
 
@@ -35,7 +34,7 @@ export function escapeHtml(text: string): string {
  * word and a symbol, never colour alone.
  */
 export function writeHtml(report: ScanReport, options: HtmlOptions = {}): string {
-  const docUrl = options.rulesDocUrl ?? RULES_DOC_URL;
+  const docUrl = options.rulesDocUrl;
   const { summary } = report;
   const counts = `${summary.verdicts.malicious} malicious, ${summary.verdicts.suspicious} suspicious, ${summary.verdicts.error} error, ${summary.verdicts.safe} safe`;
   const ordered = report.files
@@ -175,7 +174,7 @@ function filesTable(ordered: { file: FileResult; index: number }[]): string {
   ].join("\n");
 }
 
-function fileSection(file: FileResult, index: number, docUrl: string): string {
+function fileSection(file: FileResult, index: number, docUrl: string | undefined): string {
   const suppressed = file.suppressed ?? [];
   const parts = [
     `<section class="file" id="file-${index}" aria-labelledby="file-${index}-h">`,
@@ -204,7 +203,7 @@ function severityLabel(severity: Severity): string {
   return `<span class="sev" data-severity="${severity}">${severity}</span>`;
 }
 
-function findingItem(f: Finding | SuppressedFinding, docUrl: string): string {
+function findingItem(f: Finding | SuppressedFinding, docUrl: string | undefined): string {
   const where: string[] = [];
   if (f.location.member && f.location.member.length > 0) {
     where.push(`in <code>${f.location.member.map(escapeHtml).join("</code> › <code>")}</code>`);
@@ -212,7 +211,7 @@ function findingItem(f: Finding | SuppressedFinding, docUrl: string): string {
   if (f.location.offset !== undefined) where.push(`at byte ${f.location.offset}`);
   const parts = [
     `<li class="finding" data-severity="${f.severity}">`,
-    `<p class="rule">${severityLabel(f.severity)} <a href="${escapeHtml(`${docUrl}#${f.rule}`)}" rel="noreferrer noopener"><code>${escapeHtml(f.rule)}</code></a>${
+    `<p class="rule">${severityLabel(f.severity)} ${ruleLabel(f.rule, docUrl)}${
       where.length > 0 ? ` <span class="where">${where.join(", ")}</span>` : ""
     }</p>`,
     `<p class="message">${escapeHtml(f.message)}</p>`,
@@ -289,3 +288,11 @@ td,tbody th{border:0;padding:.15rem .3rem}td::before{content:attr(data-label) ":
 `
   .trim()
   .replaceAll("\n", "");
+
+/** The rule id, linked to its documentation when a URL for it was given. */
+function ruleLabel(rule: string, docUrl: string | undefined): string {
+  const code = `<code>${escapeHtml(rule)}</code>`;
+  return docUrl === undefined
+    ? code
+    : `<a href="${escapeHtml(`${docUrl}#${rule}`)}" rel="noreferrer noopener">${code}</a>`;
+}

@@ -9,8 +9,11 @@ import type { ScanReport } from "../scan/scan.js";
 export const SARIF_SCHEMA_URI =
   "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/** Where rule help lives; `#<rule id>` is appended (docs/rules.md has an anchor per rule). */
-export const RULES_DOC_URL = "https://modelvet.dev/docs/rules";
+/**
+ * Rule help links: none by default. modelvet has no public site of its own yet, and a security
+ * report must not send readers to a domain nobody here controls; the help text itself is always
+ * in the report. Give `rulesDocUrl` (`--rules-doc-url`) where docs/rules.md is published.
+ */
 
 /** `security-severity` per severity: GitHub maps ≥9 to critical, ≥7 high, ≥4 medium, >0 low. */
 export const SECURITY_SEVERITY: Readonly<Record<Severity, string>> = {
@@ -37,7 +40,7 @@ export const FINGERPRINT_KEY = "modelvet/v1";
 export interface SarifOptions {
   /** The rule catalogue rule descriptors are taken from. @default allRules() */
   rules?: readonly DocumentedRule[];
-  /** Base URL of the rules documentation. @default RULES_DOC_URL */
+  /** Where docs/rules.md is published; `#<rule id>` is appended. @default no links */
   rulesDocUrl?: string;
 }
 
@@ -52,7 +55,7 @@ interface SarifRule {
   shortDescription: SarifMessage;
   fullDescription: SarifMessage;
   help: SarifMessage;
-  helpUri: string;
+  helpUri?: string;
   defaultConfiguration: { level: SarifLevel };
   properties: { "security-severity": string; tags: string[]; severity: Severity | "varies" };
 }
@@ -100,7 +103,7 @@ export interface SarifLog {
           name: "modelvet";
           version: string;
           semanticVersion: string;
-          informationUri: string;
+          informationUri?: string;
           rules: SarifRule[];
         };
       };
@@ -120,7 +123,7 @@ export function writeSarif(report: ScanReport, options: SarifOptions = {}): stri
 /** The SARIF log as an object (see {@link writeSarif}). */
 export function toSarif(report: ScanReport, options: SarifOptions = {}): SarifLog {
   const catalogue = new Map((options.rules ?? allRules()).map((r) => [r.id, r]));
-  const docUrl = options.rulesDocUrl ?? RULES_DOC_URL;
+  const docUrl = options.rulesDocUrl;
   const rules: SarifRule[] = [];
   const ruleIndex = new Map<string, number>();
   const worst = new Map<string, Severity>();
@@ -196,7 +199,6 @@ export function toSarif(report: ScanReport, options: SarifOptions = {}): SarifLo
             name: "modelvet",
             version: report.tool.version,
             semanticVersion: report.tool.version,
-            informationUri: docUrl.replace(/\/docs\/rules$/, "/"),
             rules,
           },
         },
@@ -209,7 +211,11 @@ export function toSarif(report: ScanReport, options: SarifOptions = {}): SarifLo
   };
 }
 
-function ruleDescriptor(id: string, rule: DocumentedRule | undefined, docUrl: string): SarifRule {
+function ruleDescriptor(
+  id: string,
+  rule: DocumentedRule | undefined,
+  docUrl: string | undefined,
+): SarifRule {
   const description = rule?.description ?? `modelvet rule ${id}.`;
   const severity = rule?.severity ?? "varies";
   return {
@@ -221,10 +227,10 @@ function ruleDescriptor(id: string, rule: DocumentedRule | undefined, docUrl: st
     shortDescription: { text: firstSentence(description) },
     fullDescription: { text: description },
     help: {
-      text: `${description}\n\nUsual severity: ${severity}. See ${docUrl}#${id}`,
-      markdown: `**\`${id}\`** (usual severity: ${severity})\n\n${description}\n\n[Rule documentation](${docUrl}#${id})`,
+      text: `${description}\n\nUsual severity: ${severity}.${docUrl ? ` See ${docUrl}#${id}` : ""}`,
+      markdown: `**\`${id}\`** (usual severity: ${severity})\n\n${description}${docUrl ? `\n\n[Rule documentation](${docUrl}#${id})` : ""}`,
     },
-    helpUri: `${docUrl}#${id}`,
+    ...(docUrl ? { helpUri: `${docUrl}#${id}` } : {}),
     defaultConfiguration: { level: "warning" },
     properties: { "security-severity": "0.0", tags: ["security", "machine-learning"], severity },
   };
