@@ -75,9 +75,11 @@ describe("the gate in front of a Hub look-alike", () => {
     expect(failure!.message).toMatch(/modelvet gate refused acme\/evil\/pytorch_model\.bin/);
     expect(failure!.message).toMatch(/pickle\.[a-z-]+ \(critical\)/);
 
+    // HEAD gives metadata (clients then GET, and show the GET's refusal); no byte is served.
     const head = await fetch(`${gateUrl}/acme/evil/resolve/main/shell.pkl`, { method: "HEAD" });
-    expect(head.status).toBe(403);
-    expect(head.headers.get("x-error-message")).toMatch(/critical/);
+    expect(head.status).toBe(200);
+    expect(head.headers.get("x-modelvet-verdict")).toBe("malicious (download refused)");
+    expect(head.headers.get("location")).toBeNull();
     const get = await fetch(`${gateUrl}/acme/evil/resolve/main/shell.pkl`);
     expect(get.status).toBe(403);
     const body = (await get.json()) as {

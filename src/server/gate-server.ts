@@ -341,6 +341,23 @@ export function createGate(options: GateOptions): Gate {
       exception = await store.findException(refusal.repoWide ? { ...refusal.scan } : target);
       if (exception === null && refusal.repoWide) exception = await store.findException(target);
     }
+    if (refusal !== null && exception === null && req.method === "HEAD") {
+      // Metadata is not the file: answer HEAD so that clients which look before they fetch
+      // (huggingface_hub, transformers) go on to the GET, whose 403 they show with the reason.
+      // Refusing the HEAD made huggingface_hub report a connection problem instead.
+      const headers: Record<string, string> = {
+        "x-modelvet-verdict": `${refusal.scan.verdict} (download refused)`,
+        "x-modelvet-scan": refusal.scan.id,
+        "content-length": String(target.size),
+      };
+      for (const name of FILE_HEADERS) {
+        const value = probed.headers.get(name);
+        if (value !== null) headers[name] = value;
+      }
+      res.writeHead(200, headers);
+      res.end();
+      return;
+    }
     if (refusal !== null && exception === null) {
       metrics.blocks.inc({ rule: refusal.scan.rule ?? refusal.scan.verdict });
       const where = `${target.repo}/${target.path}@${target.revision.slice(0, 12)}`;
