@@ -34,17 +34,10 @@ function terminal() {
   return { term: { stdout, stderr, env: {} }, out, err };
 }
 
-it("token create prints a token once and stores only its hash; serve accepts it", async () => {
-  const db = join(dir, "gate.db");
-  const created = terminal();
-  expect(
-    await main(["token", "create", "--role", "admin", "--db", `sqlite:${db}`], created.term),
-  ).toBe(0);
-  const token = created.out.join("").trim();
-  expect(token).toMatch(/^mvg_[A-Za-z0-9_-]{40,}$/);
-  const raw = await readFile(db);
-  expect(raw.includes(Buffer.from(token))).toBe(false);
-
+/** `modelvet serve` on a SQLite file in front of the Hub look-alike; `stop` sends SIGTERM. */
+async function serve(
+  db: string,
+): Promise<{ url: string; stop: () => Promise<number>; logs: () => string }> {
   const served = terminal();
   const signals = new EventEmitter();
   const running = runServe(
@@ -65,19 +58,40 @@ it("token create prints a token once and stores only its hash; serve accepts it"
     url = /listening on (http:\/\/\S+)/.exec(served.out.join(""))?.[1];
     if (url === undefined) await new Promise((r) => setTimeout(r, 10));
   }
-  expect(url).toBeDefined();
+  if (url === undefined) throw new Error(`serve did not start: ${served.err.join("")}`);
+  return {
+    url,
+    logs: () => served.err.join(""),
+    stop: () => {
+      signals.emit("SIGTERM");
+      return running;
+    },
+  };
+}
+
+it("token create prints a token once and stores only its hash; serve accepts it", async () => {
+  const db = join(dir, "gate.db");
+  const created = terminal();
+  expect(
+    await main(["token", "create", "--role", "admin", "--db", `sqlite:${db}`], created.term),
+  ).toBe(0);
+  const token = created.out.join("").trim();
+  expect(token).toMatch(/^mvg_[A-Za-z0-9_-]{40,}$/);
+  const raw = await readFile(db);
+  expect(raw.includes(Buffer.from(token))).toBe(false);
+
+  const { url, stop, logs } = await serve(db);
   const who = await fetch(`${url}/gate/v1/whoami`, {
     headers: { authorization: `Bearer ${token}` },
   });
   expect(((await who.json()) as { role: string }).role).toBe("admin");
   expect((await fetch(`${url}/acme/evil/resolve/main/shell.pkl`)).status).toBe(403);
-  signals.emit("SIGTERM");
-  expect(await running).toBe(0);
+  expect(await stop()).toBe(0);
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   // Logs are JSON lines and never carry the token.
-  const lines = served.err.join("").trim().split("\n");
+  const lines = logs().trim().split("\n");
   expect(lines.every((l) => typeof JSON.parse(l).msg === "string")).toBe(true);
-  expect(served.err.join("")).not.toContain(token);
+  expect(logs()).not.toContain(token);
 });
 
 it("token create needs a role; serve refuses a bad port", async () => {
@@ -105,26 +119,7 @@ it("token list shows live tokens without the token; token revoke refuses it at o
   expect(line).not.toContain(token);
   const id = line.split(/\s+/)[0]!;
 
-  const served = terminal();
-  const signals = new EventEmitter();
-  const running = runServe(
-    {
-      upstream: hub.url,
-      port: 0,
-      host: "127.0.0.1",
-      db: `sqlite:${db}`,
-      policy: false,
-      blockRepo: false,
-      logLevel: "info",
-    },
-    served.term,
-    signals,
-  );
-  let url: string | undefined;
-  for (let i = 0; i < 200 && url === undefined; i++) {
-    url = /listening on (http:\/\/\S+)/.exec(served.out.join(""))?.[1];
-    if (url === undefined) await new Promise((r) => setTimeout(r, 10));
-  }
+  const { url, stop } = await serve(db);
   const whoami = () =>
     fetch(`${url}/gate/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
   expect((await whoami()).status).toBe(200);
@@ -137,6 +132,5 @@ it("token list shows live tokens without the token; token revoke refuses it at o
   const empty = terminal();
   expect(await main(["token", "list", "--db", `sqlite:${db}`], empty.term)).toBe(0);
   expect(empty.out.join("")).toBe("");
-  signals.emit("SIGTERM");
-  expect(await running).toBe(0);
+  expect(await stop()).toBe(0);
 });
