@@ -4,9 +4,6 @@ import type { FileResult } from "../../src/scan/results.js";
 import type { ScanSummary } from "../../src/scan/scan.js";
 import { formatSize, h, plural } from "./dom.js";
 
-/** Where rule help lives (report/sarif.ts RULES_DOC_URL); `#<rule id>` is appended. */
-export const RULES_DOC_URL = "https://modelvet.dev/docs/rules";
-
 const VERDICT_LABEL: Record<Verdict, { symbol: string; text: string }> = {
   malicious: { symbol: "✖", text: "malicious" },
   suspicious: { symbol: "▲", text: "suspicious" },
@@ -96,11 +93,7 @@ export function findingItem(f: Finding): HTMLLIElement {
       { class: "rule" },
       h("span", { class: "sev", "data-severity": f.severity }, f.severity),
       " ",
-      h(
-        "a",
-        { href: `${RULES_DOC_URL}#${f.rule}`, rel: "noreferrer noopener", target: "_blank" },
-        h("code", {}, f.rule),
-      ),
+      h("code", { title: "rule id (docs/rules.md)" }, f.rule),
       where.length > 0 ? h("span", { class: "where" }, " ", ...where) : null,
     ),
     h("p", { class: "message" }, f.message),
