@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { mutatedCopies } from "../../../test/mutations.js";
 import { memorySource } from "../../core/byte-source.js";
 import {
   ChunkedReader,
@@ -189,12 +190,8 @@ describe("walkMessage", () => {
     ];
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), {
-          maxLength: 6,
-        }),
-        async (edits) => {
-          const bytes = new Uint8Array(base);
-          for (const [at, value] of edits) bytes[at] = value;
+        mutatedCopies(new Uint8Array(base), { minEdits: 0, maxEdits: 6 }),
+        async (bytes) => {
           await walkAll(new ChunkedReader(memorySource(bytes), 8), 0, bytes.length, 0);
         },
       ),
