@@ -68,6 +68,8 @@ export const REFUSED_DTYPES: Readonly<Record<string, string>> = Object.freeze({
   ComplexDoubleStorage: "complex128 tensors: safetensors has no complex dtype",
   ComplexFloatStorage: "complex64 tensors: safetensors has no complex dtype",
   ComplexHalfStorage: "complex32 tensors: safetensors has no complex dtype",
+  Float8_e4m3fnuzStorage: "float8_e4m3fnuz tensors: safetensors has no such dtype",
+  Float8_e5m2fnuzStorage: "float8_e5m2fnuz tensors: safetensors has no such dtype",
   QUInt8Storage: "quantized tensors (quint8): their scale and zero point have no safetensors form",
   QInt8Storage: "quantized tensors (qint8): their scale and zero point have no safetensors form",
   QInt32Storage: "quantized tensors (qint32): their scale and zero point have no safetensors form",

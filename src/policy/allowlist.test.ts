@@ -28,6 +28,16 @@ describe.each([
 });
 
 describe("allowlist", () => {
+  test("allows every storage class torch.load accepts, float8 and unsigned ones included", () => {
+    for (const name of ["Float8_e4m3fnStorage", "Float8_e5m2Storage", "UInt16Storage"]) {
+      expect(BUILTIN_POLICY.classifyGlobal("torch", name).class, name).toBe("allowed");
+    }
+    expect(BUILTIN_POLICY.classifyGlobal("torch", "UntypedStorage").class).toBe("allowed");
+    expect(BUILTIN_POLICY.classifyGlobal("torch.cuda", "Float8_e4m3fnStorage").class).toBe(
+      "unknown",
+    );
+  });
+
   test("every entry is classified allowed (none is also denied or flagged)", () => {
     for (const e of ALLOWED_GLOBALS) {
       const [module, name] = split(e.name);

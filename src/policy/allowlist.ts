@@ -15,6 +15,7 @@
  */
 
 import { mapPython2Name, PYTHON2_NAME_RENAMES, python2ModuleSpellings } from "./compat.js";
+import { TORCH_CUDA_STORAGES, TORCH_STORAGE_ELEMENT_SIZE } from "./torch-storages.js";
 
 export interface AllowEntry {
   /** Exact importable, `module.name`; `name` is a single attribute (no dots). */
@@ -142,26 +143,6 @@ const TORCH_REBUILD: AllowEntry[] = [
   ),
 ];
 
-const STORAGE_KINDS = [
-  "Double",
-  "Float",
-  "Half",
-  "Long",
-  "Int",
-  "Short",
-  "Char",
-  "Byte",
-  "Bool",
-  "BFloat16",
-  "ComplexDouble",
-  "ComplexFloat",
-  "QUInt8",
-  "QInt8",
-  "QInt32",
-  "QUInt4x2",
-  "QUInt2x4",
-] as const;
-const CUDA_STORAGE_KINDS = STORAGE_KINDS.filter((k) => !k.startsWith("Q"));
 const TENSOR_KINDS = [
   "Double",
   "Float",
@@ -236,11 +217,13 @@ const TORCH_DTYPES = [
 
 const TORCH_TYPES: AllowEntry[] = [
   ...family(
-    STORAGE_KINDS.map((k) => `torch.${k}Storage`),
-    "Legacy typed storage class named in `torch.save` persistent ids; only tags the storage dtype.",
+    Object.keys(TORCH_STORAGE_ELEMENT_SIZE)
+      .filter((k) => k !== "UntypedStorage")
+      .map((k) => `torch.${k}`),
+    "Typed storage class named in `torch.save` persistent ids; only tags the storage dtype.",
   ),
   ...family(
-    CUDA_STORAGE_KINDS.map((k) => `torch.cuda.${k}Storage`),
+    TORCH_CUDA_STORAGES.map((k) => `torch.cuda.${k}`),
     "Legacy CUDA typed storage class named by old GPU checkpoints; only tags the storage dtype.",
   ),
   ...family(
