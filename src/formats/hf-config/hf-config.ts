@@ -1,5 +1,5 @@
 import type { LocalFinding } from "../../core/finding.js";
-import { analyseChatTemplateFile } from "../chat-template/index.js";
+import { analyseTemplateFile } from "../chat-template/index.js";
 import type { Analysis, Artifact, FormatAnalyser, Probe } from "../types.js";
 import { isJsonObject, type JsonObject } from "./parse-json.js";
 import { byteOffsetOf, jsonObjectHead, readJsonArtifact } from "./read-json.js";
@@ -58,10 +58,9 @@ export async function analyseHfConfig(artifact: Artifact): Promise<Analysis> {
   // tokenizer_config.json often holds the chat template too; this analyser claims the file, so it
   // must vet the template as the chat-template analyser would.
   if (config.has("chat_template")) {
-    const templates = await analyseChatTemplateFile(artifact);
+    const templates = analyseTemplateFile(read.bytes);
     findings.push(...templates.findings);
-    const count = templates.details?.templates;
-    if (typeof count === "number") details.chatTemplates = count;
+    details.chatTemplates = templates.templates;
   }
   return { format: "hf-config", findings, children: [], details };
 }

@@ -9,7 +9,7 @@ export const MAX_JSON_CONFIG_BYTES = 64 * 1024 * 1024;
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 export type JsonRead =
-  | { ok: true; value: JsonValue; text: string }
+  | { ok: true; value: JsonValue; text: string; bytes: Uint8Array }
   | { ok: false; findings: LocalFinding[]; unanalysable: boolean };
 
 /** UTF-8 byte offset of a character index. */
@@ -47,7 +47,7 @@ export async function readJsonArtifact(artifact: Artifact): Promise<JsonRead> {
       byteOffsetOf(text, parsed.error.index),
     );
   }
-  return { ok: true, value: parsed.value, text };
+  return { ok: true, value: parsed.value, text, bytes };
 }
 
 function malformed(message: string, offset: number | undefined): JsonRead {
