@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the chat-template analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface ChatTemplateRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type ChatTemplateRule = RatedRule;
 
 /** Rules reported for Jinja chat templates (tokenizer_config.json, chat_template.*, GGUF metadata). */
 export const CHAT_TEMPLATE_RULES = Object.freeze({

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the GGUF analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface GgufRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type GgufRule = RatedRule;
 
 /** Rules reported by the GGUF reader and analyser; ids are stable (DESIGN.md "Finding shape"). */
 export const GGUF_RULES = Object.freeze({

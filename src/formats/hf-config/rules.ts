@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule this module can report: stable id, default severity, one line for docs/rules.md. */
-export interface HfRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type HfRule = RatedRule;
 
 /**
  * Rules for Hugging Face repository metadata (config.json, tokenizer_config.json, processor

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the joblib analyser reports: stable id, default severity, one-line description. */
-export interface JoblibRule {
-  readonly id: string;
-  readonly severity: Severity;
-  readonly description: string;
-}
+export type JoblibRule = RatedRule;
 
 /** Rule ids, for code that names them. */
 export const JOBLIB_RULE = Object.freeze({

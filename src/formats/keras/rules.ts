@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the Keras analysers report: stable id, default severity, one line for docs/rules.md. */
-export interface KerasRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type KerasRule = RatedRule;
 
 /** Rules reported for Keras configs (`.keras` config.json, HDF5 `model_config`); ids are stable. */
 export const KERAS_RULES = Object.freeze({

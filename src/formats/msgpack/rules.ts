@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule this module can report: stable id, default severity, one line for docs/rules.md. */
-export interface MsgpackRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type MsgpackRule = RatedRule;
 
 /**
  * Rules of the Flax msgpack analyser. msgpack itself cannot run code (Flax decodes only its own

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the NumPy analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface NumpyRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type NumpyRule = RatedRule;
 
 /** Rules reported by the `.npy` analyser; ids are stable (DESIGN.md "Finding shape"). */
 export const NUMPY_RULES = Object.freeze({

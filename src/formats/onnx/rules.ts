@@ -1,10 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the ONNX analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface OnnxRule {
-  id: string;
-  severity: Severity;
-  description: string;
+export interface OnnxRule extends RatedRule {
   references?: readonly string[];
 }
 

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the pickle analyser reports: stable id, default severity, one-line description. */
-export interface PickleRule {
-  readonly id: string;
-  readonly severity: Severity;
-  readonly description: string;
-}
+export type PickleRule = RatedRule;
 
 /** Rule ids, for code that names them. */
 export const PICKLE_RULE = Object.freeze({

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule this module can report: stable id, default severity, one line for docs/rules.md. */
-export interface PythonRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type PythonRule = RatedRule;
 
 /**
  * Rules of the Python source analyser (`.py` files of a model repository, TorchServe handlers).

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the safetensors analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface SafetensorsRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type SafetensorsRule = RatedRule;
 
 /**
  * Rules reported by the safetensors analyser. A file that claims to be the safe format but is

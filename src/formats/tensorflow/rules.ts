@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the TensorFlow analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface TfRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type TfRule = RatedRule;
 
 /** Rules reported by the TensorFlow SavedModel / GraphDef analyser; ids are stable. */
 export const TF_RULES = Object.freeze({

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule the TFLite analyser reports: stable id, default severity, one line for docs/rules.md. */
-export interface TfliteRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type TfliteRule = RatedRule;
 
 /**
  * Rules reported by the TFLite analyser; ids are stable. Flex ops (TensorFlow kernels run by the

@@ -1,11 +1,7 @@
-import type { Severity } from "../../core/finding.js";
+import type { RatedRule } from "../../core/rule-info.js";
 
 /** A rule this module can report: stable id, default severity, one line for docs/rules.md. */
-export interface ArchiveRule {
-  id: string;
-  severity: Severity;
-  description: string;
-}
+export type ArchiveRule = RatedRule;
 
 /**
  * Rules reported by the zip reader and the zip analyser. Ids are stable (DESIGN.md "Finding
